@@ -1,0 +1,24 @@
+"""Open plain, gzip or bzip2 files by extension, in text or binary mode."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+from pathlib import Path
+from typing import IO, Any
+
+
+def open_maybe_compressed(path: str | Path, mode: str = "rb", **kwargs: Any) -> IO[Any]:
+    """Open ``path``, decompressing ``.gz`` and ``.bz2`` transparently.
+
+    Args:
+        path: the file.
+        mode: ``"rb"``, ``"wb"``, ``"rt"`` or ``"wt"`` (text modes take ``encoding``/``errors``).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        return gzip.open(path, mode, **kwargs)
+    if suffix == ".bz2":
+        return bz2.open(path, mode, **kwargs)
+    return open(path, mode, **kwargs)

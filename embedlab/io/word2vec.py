@@ -1,0 +1,188 @@
+"""word2vec text and binary formats, the lingua franca of static vectors.
+
+Both start with a header line ``"<vocab size> <dim>\\n"``. Text: one ``word v1 ... vd`` line per word.
+Binary: ``word`` + one space + ``dim`` little-endian float32, optionally followed by a newline (the
+original C tool writes one, gensim does not; both are read). Files without a header (GloVe) are read
+too. gensim reads what ``save_word2vec`` writes, and the reverse.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Literal
+
+import numpy as np
+
+from embedlab.errors import ModelFormatError
+from embedlab.io.compression import open_maybe_compressed
+
+if TYPE_CHECKING:
+    from embedlab.models.static import StaticEmbeddings
+
+logger = logging.getLogger(__name__)
+
+UnicodeErrors = Literal["strict", "replace", "ignore"]
+_CHUNK = 1 << 20
+
+
+def save_word2vec(path: str | Path, words: list[str], vectors: np.ndarray, *, binary: bool = False) -> None:
+    """Write vectors in word2vec format.
+
+    Args:
+        path: output file (``.gz``/``.bz2`` compress it).
+        words: one key per row; keys must not contain whitespace (the format cannot represent it).
+        vectors: (V, d) array, written as float32.
+        binary: binary format instead of text.
+
+    Raises:
+        ValueError: length mismatch, non-finite values, or a key containing whitespace.
+    """
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim != 2 or vectors.shape[0] != len(words):
+        raise ValueError(f"{len(words)} words but vectors have shape {vectors.shape}; expected ({len(words)}, d)")
+    bad = [w for w in words if not w or any(c.isspace() for c in w)]
+    if bad:
+        raise ValueError(f"{len(bad)} keys are empty or contain whitespace (first: {bad[0]!r}); word2vec cannot store them")
+    if not np.isfinite(vectors).all():
+        raise ValueError("vectors contain NaN or inf; refusing to write them")
+    n, dim = vectors.shape
+    with open_maybe_compressed(path, "wb") as f:
+        f.write(f"{n} {dim}\n".encode())
+        if binary:
+            for word, vec in zip(words, vectors):
+                f.write(word.encode("utf-8") + b" " + vec.astype("<f4").tobytes() + b"\n")
+        else:
+            for word, vec in zip(words, vectors):
+                f.write((word + " " + " ".join(repr(float(x)) for x in vec) + "\n").encode("utf-8"))
+
+
+def load_word2vec(
+    path: str | Path,
+    *,
+    binary: bool | None = None,
+    limit: int | None = None,
+    unicode_errors: UnicodeErrors = "strict",
+) -> StaticEmbeddings:
+    """Read a word2vec text or binary file (or a headerless GloVe text file).
+
+    Args:
+        path: the file; ``.gz``/``.bz2`` are decompressed.
+        binary: force the format; by default ``.bin`` (optionally compressed) means binary.
+        limit: read only the first ``limit`` vectors.
+        unicode_errors: how to treat words that are not valid UTF-8 (``"strict"`` raises).
+
+    Returns:
+        A ``StaticEmbeddings`` with the file's rows in file order (no counts).
+
+    Raises:
+        ModelFormatError: missing/garbled header, truncated file, wrong number of values on a line,
+            undecodable word with ``unicode_errors="strict"``, NaN/inf values, or duplicate words.
+    """
+    from embedlab.models.static import StaticEmbeddings
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFormatError(f"{path}: no such file")
+    if binary is None:
+        binary = ".bin" in path.suffixes
+    with open_maybe_compressed(path, "rb") as f:
+        if binary:
+            words, vectors = _read_binary(f, path, limit, unicode_errors)
+        else:
+            words, vectors = _read_text(f, path, limit, unicode_errors)
+    return StaticEmbeddings(words, vectors, source=str(path))
+
+
+def _parse_header(line: bytes, path: Path) -> tuple[int, int]:
+    parts = line.split()
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise ModelFormatError(
+            f"{path}: first line should be '<vocab size> <dim>', got {line[:80]!r}. "
+            "Is this a word2vec file? Pass binary=True/False if the format was guessed wrong."
+        )
+    n, dim = int(parts[0]), int(parts[1])
+    if dim <= 0:
+        raise ModelFormatError(f"{path}: header gives dimension {dim}")
+    return n, dim
+
+
+def _decode(raw: bytes, path: Path, where: str, errors: UnicodeErrors) -> str:
+    try:
+        return raw.decode("utf-8", errors=errors)
+    except UnicodeDecodeError as exc:
+        raise ModelFormatError(
+            f"{path}: {where}: word is not valid UTF-8 ({raw[:40]!r}); pass unicode_errors='replace' to load anyway"
+        ) from exc
+
+
+def _read_text(f: IO[bytes], path: Path, limit: int | None, errors: UnicodeErrors) -> tuple[list[str], np.ndarray]:
+    first = f.readline()
+    header: tuple[int, int] | None = None
+    pending: list[bytes] = []
+    if len(first.split()) == 2:
+        header = _parse_header(first, path)
+    elif first.strip():
+        pending.append(first)  # headerless (GloVe): the first line is already a vector
+    else:
+        raise ModelFormatError(f"{path}: empty file")
+    dim = header[1] if header else len(first.split()) - 1
+    expected = header[0] if header else None
+    caps = [x for x in (expected, limit) if x is not None]
+    cap = min(caps) if caps else None
+    words: list[str] = []
+    rows: list[np.ndarray] = []
+    lineno = 1 if header else 0
+
+    for raw in itertools.chain(pending, f):
+        lineno += 1
+        if cap is not None and len(words) >= cap:
+            break
+        parts = raw.rstrip(b"\r\n").rstrip().split(b" ")
+        if len(parts) == 1 and not parts[0]:
+            continue  # blank line
+        if len(parts) < dim + 1:
+            raise ModelFormatError(f"{path}:{lineno}: expected a word and {dim} values, found {len(parts) - 1} values")
+        word = _decode(b" ".join(parts[: len(parts) - dim]), path, f"line {lineno}", errors)
+        try:
+            rows.append(np.array(parts[len(parts) - dim :], dtype=np.float32))
+        except ValueError as exc:
+            raise ModelFormatError(f"{path}:{lineno}: non-numeric value in the vector of {word!r}") from exc
+        words.append(word)
+    if expected is not None and len(words) < (cap or expected):
+        raise ModelFormatError(f"{path}: header promises {expected} vectors but the file ends after {len(words)} (truncated?)")
+    vectors = np.stack(rows) if rows else np.zeros((0, dim), dtype=np.float32)
+    return words, vectors
+
+
+def _read_binary(f: IO[bytes], path: Path, limit: int | None, errors: UnicodeErrors) -> tuple[list[str], np.ndarray]:
+    n, dim = _parse_header(f.readline(), path)
+    if limit is not None:
+        n = min(n, limit)
+    vec_bytes = 4 * dim
+    vectors = np.empty((n, dim), dtype=np.float32)
+    words: list[str] = []
+    buf = b""
+    pos = 0
+    eof = False
+    for i in range(n):
+        while True:
+            # skip the optional newline the C tool writes after each vector
+            while pos < len(buf) and buf[pos : pos + 1] in (b"\n", b"\r"):
+                pos += 1
+            space = buf.find(b" ", pos)
+            if space != -1 and len(buf) - space - 1 >= vec_bytes:
+                break
+            if eof:
+                raise ModelFormatError(
+                    f"{path}: header promises {n} vectors of dim {dim} but the file ends inside vector {i + 1} (truncated?)"
+                )
+            more = f.read(_CHUNK)
+            eof = not more
+            buf = buf[pos:] + more
+            pos = 0
+        words.append(_decode(buf[pos:space], path, f"vector {i + 1}", errors))
+        vectors[i] = np.frombuffer(buf, dtype="<f4", count=dim, offset=space + 1)
+        pos = space + 1 + vec_bytes
+    return words, vectors
