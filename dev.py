@@ -43,7 +43,7 @@ def run(cmd: list[str], **kwargs: object) -> None:
 
 def ensure_env() -> Path:
     """Create/update the virtual environment; return its python."""
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036 - this file runs before the venv exists, on any python3
         sys.exit(f"embedlab needs Python >= 3.10; this is {sys.version.split()[0]}")
     py = venv_python()
     if not py.exists():

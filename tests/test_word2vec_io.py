@@ -39,7 +39,7 @@ def test_embedlab_reads_what_gensim_writes(tiny_kv: StaticEmbeddings, tmp_path: 
 def test_binary_with_c_tool_newlines_and_compression(tmp_path: Path) -> None:
     # The original C tool writes "\n" after every vector; gensim does not. Both must read.
     vecs = np.array([[1.0, 2.0], [3.0, -4.5]], dtype="<f4")
-    body = b"2 2\n" + b"".join(w + b" " + v.tobytes() + b"\n" for w, v in zip([b"a", b"b\xc3\xa9"], vecs))
+    body = b"2 2\n" + b"".join(w + b" " + v.tobytes() + b"\n" for w, v in zip([b"a", b"b\xc3\xa9"], vecs, strict=True))
     (tmp_path / "c.bin.gz").write_bytes(gzip.compress(body))
     kv = load_word2vec(tmp_path / "c.bin.gz")
     assert kv.index_to_key == ["a", "bé"]

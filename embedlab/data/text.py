@@ -14,8 +14,7 @@ import unicodedata
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]+")
 _SPACE_RE = re.compile(r"\s+")
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sr jr st mt vs etc e.g i.e cf no vol fig gen col capt lt sgt rev hon gov sen rep "
-    "jan feb mar apr jun jul aug sep sept oct nov dec inc ltd co corp dept u.s u.k".split()
+    ["mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "vs", "etc", "e.g", "i.e", "cf", "no", "vol", "fig", "gen", "col", "capt", "lt", "sgt", "rev", "hon", "gov", "sen", "rep", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "inc", "ltd", "co", "corp", "dept", "u.s", "u.k"]
 )
 # A candidate boundary: terminal punctuation, optional closing quotes/brackets, whitespace.
 _BOUNDARY_RE = re.compile(r"([.!?]+[\"'\u201d\u2019)\]]*)(\s+)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bz2
 import gzip
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 
 def open_maybe_compressed(path: str | Path, mode: str = "rb", **kwargs: Any) -> IO[Any]:
@@ -18,7 +18,7 @@ def open_maybe_compressed(path: str | Path, mode: str = "rb", **kwargs: Any) -> 
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".gz":
-        return gzip.open(path, mode, **kwargs)
+        return cast(IO[Any], gzip.open(path, mode, **kwargs))
     if suffix == ".bz2":
-        return bz2.open(path, mode, **kwargs)
+        return cast(IO[Any], bz2.open(path, mode, **kwargs))
     return open(path, mode, **kwargs)

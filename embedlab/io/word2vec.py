@@ -51,10 +51,10 @@ def save_word2vec(path: str | Path, words: list[str], vectors: np.ndarray, *, bi
     with open_maybe_compressed(path, "wb") as f:
         f.write(f"{n} {dim}\n".encode())
         if binary:
-            for word, vec in zip(words, vectors):
+            for word, vec in zip(words, vectors, strict=True):
                 f.write(word.encode("utf-8") + b" " + vec.astype("<f4").tobytes() + b"\n")
         else:
-            for word, vec in zip(words, vectors):
+            for word, vec in zip(words, vectors, strict=True):
                 f.write((word + " " + " ".join(repr(float(x)) for x in vec) + "\n").encode("utf-8"))
 
 

