@@ -25,7 +25,7 @@ VENV = Path(os.environ.get("EMBEDLAB_VENV", ROOT / ".venv"))
 TORCH = "torch==2.13.0"
 EXTRAS = "teacher,plot,peers,dev"
 DEMO_DATA = ["en-mix", "mr"]
-TEST_DATA = ["googlenews-13k", "mr"]
+TEST_DATA = ["googlenews-13k", "mr", "en-mix"]
 
 
 def log(msg: str) -> None:
@@ -83,7 +83,8 @@ def main(argv: list[str]) -> int:
             fetch(py, TEST_DATA)
             run([py, "-m", "ruff", "check", "embedlab", "tests", "benchmarks", "dev.py"])
             run([py, "-m", "mypy"])
-            run([py, "-m", "pytest", "-q", *rest])
+            # Data-dependent tests must run, not skip, once the data above is fetched.
+            run([py, "-m", "pytest", "-q", *rest], env={**os.environ, "EMBEDLAB_REQUIRE_DATA": "1"})
         elif command == "bench":
             if not rest:
                 sys.exit("usage: python3 dev.py bench NAME [args]  (NAME = a file in benchmarks/ without .py)")

@@ -121,7 +121,7 @@ def run(args: argparse.Namespace, np: Any) -> dict[str, Any]:
             "pairwise_ratio_min": min(pair_ratios),
             "pairwise_ratio_max": max(pair_ratios),
         },
-        "vectors": {"path": str(vectors_path), "vocab": len(kv.index_to_key), "dim": int(kv.vector_size)},
+        "vectors": {"path": _describe(vectors_path), "vocab": len(kv.index_to_key), "dim": int(kv.vector_size)},
         "machine": {
             "cores": os.cpu_count(),
             "cpu_model": _cpu_model(),
@@ -134,7 +134,7 @@ def run(args: argparse.Namespace, np: Any) -> dict[str, Any]:
                 "scipy": scipy.__version__,
             },
         },
-        "command": " ".join(["python", "benchmarks/evaluation.py", *map(shlex.quote, sys.argv[1:])]),
+        "command": " ".join(["python3 dev.py bench evaluation", *map(shlex.quote, sys.argv[1:])]),
     }
 
 
@@ -197,5 +197,16 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def _describe(path: Path) -> str:
+    """The vectors' path relative to the cache (no machine paths in committed results)."""
+    from embedlab.paths import embedlab_home
+
+    try:
+        return "$EMBEDLAB_HOME/" + Path(path).resolve().relative_to(embedlab_home().resolve()).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
 if __name__ == "__main__":
     raise SystemExit(main())
+

@@ -51,8 +51,7 @@ def stage_corpus(ctx: DemoContext) -> Section:
     ctx.results["corpus"] = {"name": info.name, "sentences": info.n_sentences, "tokens": info.n_tokens}
     return Section(
         f"Corpus: {info.name}",
-        f"{info.description}. {info.n_sentences:,} sentences, {info.n_tokens:,} tokens "
-        "(train/valid/test split 98/1/1 in contiguous blocks of 50 sentences).",
+        f"{info.description}. {info.n_sentences:,} sentences, {info.n_tokens:,} tokens.",
     )
 
 
@@ -148,7 +147,7 @@ def run_demo(config: DemoConfig | None = None) -> tuple[DemoContext, list[Sectio
         start = time.perf_counter()
         sections.append(stage(ctx))
         ctx.timings[name] = time.perf_counter() - start
-    timing_rows = [{"stage": k, "seconds": round(v, 1)} for k, v in ctx.timings.items()]
+    timing_rows = [{"stage": k, "seconds": f"{v:.1f}"} for k, v in ctx.timings.items()]
     sections.append(Section("Timings", "Wall-clock seconds per stage on this machine.", timing_rows))
     ctx.results["timings_s"] = ctx.timings
     ctx.results["config"] = {k: str(v) for k, v in vars(config).items()}

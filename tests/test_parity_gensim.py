@@ -53,3 +53,16 @@ def test_google_analogy_matches_gensim(googlenews: KeyedVectors) -> None:
     assert ours.accuracy == score
     for theirs, mine in zip(sections[:-1], ours.sections, strict=True):
         assert (mine.section, mine.n_correct) == (theirs["section"], len(theirs["correct"]))
+
+
+def test_parity_holds_when_embedlab_reads_the_file(googlenews: KeyedVectors) -> None:
+    """The whole embedlab path (its own word2vec reader + evaluators) against gensim's."""
+    import embedlab
+    from embedlab.data.fetch import dataset_path
+
+    ours = embedlab.load(dataset_path("googlenews-13k"))
+    for name in ("ws353", "simlex999"):
+        _, spearman, _ = googlenews.evaluate_word_pairs(str(BENCHMARKS[name].path))
+        assert round(evaluate_word_similarity(ours, name).spearman, 3) == round(float(spearman.statistic), 3)
+    score, _ = googlenews.evaluate_word_analogies(str(BENCHMARKS["google"].path))
+    assert round(evaluate_analogies(ours, "google").accuracy, 3) == round(score, 3)

@@ -112,8 +112,9 @@ def fetch(name: str, *, force: bool = False, progress: bool = True) -> Path:
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
-    logger.info("fetched %s in %.1fs: %s sentences, %s tokens -> %s", name, time.perf_counter() - started,
-                manifest["n_sentences"], manifest["n_tokens"], final)
+    size = (f"{manifest['n_sentences']:,} sentences, {manifest['n_tokens']:,} tokens"
+            if manifest.get("n_sentences") is not None else ", ".join(sorted(manifest.get("files", {}))))
+    logger.info("fetched %s in %.1fs: %s -> %s", name, time.perf_counter() - started, size, final)
     return dataset_path(name)
 
 
