@@ -31,8 +31,8 @@ def cmd_list(args: argparse.Namespace) -> int:
             "name": d.name,
             "kind": d.kind,
             "fetched": "yes" if d.fetched else "no",
-            "sentences": f"{d.n_sentences:,}" if d.n_sentences else "?",
-            "tokens": f"{d.n_tokens:,}" if d.n_tokens else "?",
+            "sentences": f"{d.n_sentences:,}" if d.n_sentences else "-",
+            "tokens": f"{d.n_tokens:,}" if d.n_tokens else "-",
             "description": d.description,
         }
         for d in list_datasets()
