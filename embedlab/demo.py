@@ -89,14 +89,14 @@ def stage_teacher_words(ctx: DemoContext) -> Section:
 def stage_teacher_sts(ctx: DemoContext) -> Section:
     """STS (Spearman x100 of cosine vs gold) for the teacher as a sentence encoder."""
     from embedlab.data.benchmarks import STS_SETS, load_sts
-    from embedlab.evaluation.sts import evaluate_sts
+    from embedlab.evaluation.sts import evaluate_sts_sets, mean_spearman
 
     sets = [load_sts(name) for name in STS_SETS]
     if ctx.config.quick:
         sets = [type(s)(s.name, s.sentences1[:50], s.sentences2[:50], s.scores[:50], s.source) for s in sets]
-    results = [evaluate_sts(ctx.teacher, s, batch_size=ctx.config.batch_size) for s in sets]
+    results = evaluate_sts_sets(ctx.teacher, sets, batch_size=ctx.config.batch_size)
     rows = [{"dataset": r.dataset, "pairs": r.n_pairs, "spearman x100": r.spearman} for r in results]
-    mean = sum(r.spearman for r in results) / len(results)
+    mean = mean_spearman(results)
     rows.append({"dataset": "average", "spearman x100": mean})
     ctx.results["teacher_sts"] = {r.dataset: r.to_dict() for r in results} | {"average_spearman": mean}
     chart = BarChart(f"STS: {ctx.config.teacher} (Spearman x100)", [r.dataset for r in results],

@@ -113,3 +113,51 @@ def test_save_over_existing_folder_is_replaced(tiny_kv: StaticEmbeddings, tmp_pa
     tiny_kv.save(tmp_path / "m")
     assert len(embedlab.load(tmp_path / "m")) == len(tiny_kv)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".m.")]  # no temp folder left
+
+
+def test_saved_tokenizer_never_maps_unknown_words_to_a_real_row(tmp_path: Path) -> None:
+    folder = StaticEmbeddings(["the", "King", "cat"], np.eye(3), lowercase=False).save(tmp_path / "m")
+    tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    assert tok.encode("King cat").ids == [1, 2]
+    with pytest.raises(Exception, match="Missing"):  # HF tokenizers refuses rather than guessing
+        tok.encode("King zebra")
+
+
+def test_capitalised_keys_are_found_whatever_the_case_flag() -> None:
+    for lowercase in (True, False):
+        kv = StaticEmbeddings(["the", "King"], np.eye(2), lowercase=lowercase)
+        np.testing.assert_allclose(kv.encode(["King"])[0], [0.0, 1.0])
+        np.testing.assert_allclose(kv.encode(["THE king"])[0], [0.5, 0.5])
+
+
+def test_query_validation(tiny_kv: StaticEmbeddings) -> None:
+    with pytest.raises(ValueError, match="shape"):
+        tiny_kv.most_similar(np.ones(7))
+    with pytest.raises(ValueError, match="finite"):
+        tiny_kv.most_similar(np.full(tiny_kv.dim, np.nan))
+    with pytest.raises(ValueError, match="topn"):
+        tiny_kv.most_similar("king", topn=-1)
+    with pytest.raises(TypeError):
+        tiny_kv.encode(["king"], poolng="sif")  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ('{"model_type": ["static"]}', "model_type"),
+        ('{"model_type": "static", "format_version": "1"}', "must be an integer"),
+        ('{"model_type": "static", "dim": "16"}', "config says dim '16'"),
+    ],
+)
+def test_config_field_types_are_checked(tiny_kv: StaticEmbeddings, tmp_path: Path, config: str, message: str) -> None:
+    folder = tiny_kv.save(tmp_path / "m")
+    (folder / "config.json").write_text(config)
+    with pytest.raises(ModelFormatError, match=message):
+        embedlab.load(folder)
+
+
+def test_tokenizer_with_a_list_vocab_is_refused(tiny_kv: StaticEmbeddings, tmp_path: Path) -> None:
+    folder = tiny_kv.save(tmp_path / "m")
+    (folder / "tokenizer.json").write_text('{"model": {"vocab": ["a", "b"]}}')
+    with pytest.raises(ModelFormatError, match="integer ids"):
+        embedlab.load(folder)

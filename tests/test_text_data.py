@@ -98,3 +98,41 @@ def test_missing_files_and_bad_format(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("x\n")
     with pytest.raises(DataError, match="unknown corpus format"):
         TextCorpus(tmp_path / "a.txt", format="xml")  # type: ignore[arg-type]
+
+
+def test_jsonl_non_string_fields_are_counted_not_stringified(tmp_path: Path) -> None:
+    rows = [{"text": None}, {"text": 3}, {"text": {"a": 1}}, {"text": ["ok", 5]}, {"text": "fine"}]
+    (tmp_path / "d.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    corpus = TextCorpus(tmp_path / "d.jsonl", format="jsonl")
+    assert list(corpus) == ["fine"]
+    assert corpus.stats.bad_json == 4
+
+
+def test_paragraph_mode_is_bounded_without_blank_lines(tmp_path: Path) -> None:
+    body = "".join(f"Sentence number {i} is here.\n" for i in range(2000))  # ~58 kB, no blank line
+    (tmp_path / "p.txt").write_text(body)
+    corpus = TextCorpus(tmp_path / "p.txt", format="paragraphs", max_line_bytes=1000)
+    sentences = list(corpus)
+    assert sentences == [f"Sentence number {i} is here." for i in range(2000)]
+    assert corpus.stats.paragraph_flushes > 10
+
+
+def test_corrupt_compressed_corpus(tmp_path: Path) -> None:
+    data = gzip.compress(b"one\ntwo\n" * 1000)
+    (tmp_path / "c.txt.gz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(DataError, match="cannot read the file"):
+        list(TextCorpus(tmp_path / "c.txt.gz"))
+
+
+def test_vendored_tiny_corpus_streams_into_a_vocab() -> None:
+    from importlib.resources import files
+
+    path = Path(str(files("embedlab.data") / "resources" / "tiny_corpus.txt"))
+    corpus = TextCorpus(path)
+    vocab = Vocab.from_texts(corpus, min_count=2)
+    n_sentences = sum(1 for _ in corpus)
+    assert n_sentences == len(path.read_text(encoding="utf-8").splitlines())
+    assert corpus.stats.bad_encoding == 0 and corpus.stats.too_long == 0
+    tokens = [t for s in corpus for t in WordTokenizer().tokenize(s)]
+    assert vocab.counts[vocab.stoi["whale"]] == tokens.count("whale") > 0
+    assert all(c >= 2 for c in vocab.counts[1:])  # min_count respected (specials aside)

@@ -97,3 +97,49 @@ def test_limit_and_writer_refuses_bad_input(tiny_kv: StaticEmbeddings, tmp_path:
         save_word2vec(tmp_path / "x.txt", ["a b"], np.zeros((1, 2)))
     with pytest.raises(ValueError, match="NaN"):
         save_word2vec(tmp_path / "x.txt", ["a"], np.array([[np.nan, 1.0]]))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"2 3\nking 1 2 3 4\nqueen 1 2 3\n", "expected a word and 3 values, found 4"),
+        (b"king 1 2\nqueen 1 2 3\n", "expected a word and 2 values, found 3"),  # ragged headerless file
+    ],
+)
+def test_surplus_values_are_not_glued_onto_the_word(tmp_path: Path, content: bytes, message: str) -> None:
+    (tmp_path / "v.txt").write_bytes(content)
+    with pytest.raises(ModelFormatError, match=message):
+        load_word2vec(tmp_path / "v.txt")
+
+
+def test_binary_with_a_wrong_header(tiny_kv: StaticEmbeddings, tmp_path: Path) -> None:
+    path = tmp_path / "v.bin"
+    tiny_kv.save_word2vec(path, binary=True)
+    body = path.read_bytes().split(b"\n", 1)[1]
+    path.write_bytes(b"12 8\n" + body)  # the vectors have 16 dims
+    with pytest.raises(ModelFormatError, match="malformed word|data continues"):
+        load_word2vec(path)
+    path.write_bytes(b"99999999999 16\n" + body)  # absurd count: a clear error, no giant allocation
+    with pytest.raises(ModelFormatError, match="truncated"):
+        load_word2vec(path)
+    path.write_bytes(b"3 16\n" + body)  # fewer than the file holds
+    with pytest.raises(ModelFormatError, match="data continues"):
+        load_word2vec(path)
+    assert len(load_word2vec(path, limit=3)) == 3
+
+
+def test_corrupt_compressed_files(tiny_kv: StaticEmbeddings, tmp_path: Path) -> None:
+    tiny_kv.save_word2vec(tmp_path / "v.txt.gz")
+    data = (tmp_path / "v.txt.gz").read_bytes()
+    (tmp_path / "cut.txt.gz").write_bytes(data[: len(data) // 2])
+    (tmp_path / "plain.txt.gz").write_bytes(b"2 2\na 1 2\nb 3 4\n")
+    (tmp_path / "bad.bin.bz2").write_bytes(b"BZh9 not really bzip2")
+    for name in ("cut.txt.gz", "plain.txt.gz", "bad.bin.bz2"):
+        with pytest.raises(ModelFormatError, match="cannot read the file"):
+            load_word2vec(tmp_path / name)
+
+
+def test_case_sensitive_word2vec_tables_are_reachable_from_text(tmp_path: Path) -> None:
+    (tmp_path / "v.txt").write_text("2 2\nParis 1 0\ncity 0 1\n")
+    kv = load_word2vec(tmp_path / "v.txt")
+    np.testing.assert_allclose(kv.encode(["Paris City"])[0], [0.5, 0.5])

@@ -54,7 +54,7 @@ def _finish(report: Any, json_path: Path | None) -> int:
     print(report.to_markdown())
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
-        report.save(json_path.with_suffix(".json") if json_path.suffix != ".json" else json_path)
+        json_path.write_text(report.to_json() + "\n", encoding="utf-8")
         print(f"\nwrote {json_path}")
     return 0
 

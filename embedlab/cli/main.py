@@ -64,7 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(args.verbose, args.quiet)
     try:
         return int(args.func(args) or 0)
-    except EmbedlabError as exc:
+    except (EmbedlabError, ValueError) as exc:
+        # Errors in what the user asked for: one line, no traceback (-vv shows it).
+        if args.verbose > 1:
+            raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -24,7 +24,7 @@ from typing import Literal
 
 from embedlab.data.text import normalize_whitespace, split_sentences
 from embedlab.errors import DataError
-from embedlab.io.compression import open_maybe_compressed
+from embedlab.io.compression import COMPRESSION_ERRORS, open_maybe_compressed
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +42,8 @@ class ReadStats:
     too_long: int = 0
     bad_encoding: int = 0
     bad_json: int = 0
+    paragraph_flushes: int = 0
     files: list[str] = field(default_factory=list)
-
-    def skipped(self) -> int:
-        return self.too_long + self.bad_json
 
 
 def iter_raw_lines(
@@ -66,6 +64,17 @@ def iter_raw_lines(
     stats = stats if stats is not None else ReadStats()
     stats.files.append(str(path))
     long_before, bad_before = stats.too_long, stats.bad_encoding
+    try:
+        yield from _decoded_lines(path, errors, max_line_bytes, stats)
+    except COMPRESSION_ERRORS as exc:
+        raise DataError(f"{path}: cannot read the file ({exc}); is it truncated or not really compressed?") from exc
+    if stats.too_long > long_before:
+        logger.warning("%s: skipped %d lines longer than %d bytes", path, stats.too_long - long_before, max_line_bytes)
+    if stats.bad_encoding > bad_before:
+        logger.warning("%s: %d lines had invalid UTF-8; bad bytes replaced by U+FFFD", path, stats.bad_encoding - bad_before)
+
+
+def _decoded_lines(path: Path, errors: Literal["replace", "strict"], max_line_bytes: int, stats: ReadStats) -> Iterator[str]:
     with open_maybe_compressed(path, "rb") as f:
         lineno = 0
         while True:
@@ -90,10 +99,6 @@ def iter_raw_lines(
                 stats.bad_encoding += 1
                 text = raw.decode("utf-8", errors="replace")
             yield text.rstrip("\r\n")
-    if stats.too_long > long_before:
-        logger.warning("%s: skipped %d lines longer than %d bytes", path, stats.too_long - long_before, max_line_bytes)
-    if stats.bad_encoding > bad_before:
-        logger.warning("%s: %d lines had invalid UTF-8; bad bytes replaced by U+FFFD", path, stats.bad_encoding - bad_before)
 
 
 class TextCorpus:
@@ -159,9 +164,19 @@ class TextCorpus:
 
     def _from_paragraphs(self, lines: Iterator[str]) -> Iterator[str]:
         buffer: list[str] = []
+        size = 0
         for line in lines:
             if line.strip():
                 buffer.append(line)
+                size += len(line)
+                if size > self.max_line_bytes:
+                    # A "paragraph" with no blank line for megabytes: emit all but its last
+                    # (possibly unfinished) sentence, so memory stays bounded.
+                    sentences = split_sentences(" ".join(buffer))
+                    self.stats.paragraph_flushes += 1
+                    yield from sentences[:-1]
+                    buffer = sentences[-1:]
+                    size = len(buffer[0]) if buffer else 0
                 continue
             self.stats.empty += 1
             if buffer:
@@ -183,8 +198,13 @@ class TextCorpus:
                     logger.warning("%s:%d: not a JSON object with field %r; skipping such lines", path, lineno, self.field)
                 continue
             texts = value if isinstance(value, list) else [value]
+            if not all(isinstance(t, str) for t in texts):
+                self.stats.bad_json += 1
+                if self.stats.bad_json == 1:
+                    logger.warning("%s:%d: field %r is not a string or a list of strings; skipping such lines", path, lineno, self.field)
+                continue
             for text in texts:
-                text = normalize_whitespace(str(text))
+                text = normalize_whitespace(text)
                 if text:
                     yield text
 

@@ -106,8 +106,9 @@ class Vocab:
     # --- persistence -----------------------------------------------------------------------------
     def to_tokenizer(self) -> Tokenizer:
         """An HF ``tokenizers.Tokenizer`` (WordLevel) that maps text to this vocabulary's ids."""
-        model = models.WordLevel(self.stoi, unk_token=self.unk) if self.unk else models.WordLevel(self.stoi, unk_token=self.itos[0])
-        tok = Tokenizer(model)
+        # Without an unk token in the vocabulary, name one that is absent: HF tokenizers then raises
+        # on unknown words instead of silently mapping them to some real word's id.
+        tok = Tokenizer(models.WordLevel(self.stoi, unk_token=self.unk or UNK))
         tok.normalizer = build_normalizer(self.lowercase)
         tok.pre_tokenizer = build_pre_tokenizer()
         return tok
@@ -135,15 +136,13 @@ class Vocab:
             ModelFormatError: a file is missing, malformed, or the two files disagree.
         """
         directory = Path(directory)
+        itos = read_tokenizer_words(directory / "tokenizer.json")
         try:
-            tok = json.loads((directory / "tokenizer.json").read_text(encoding="utf-8"))
             meta = json.loads((directory / "counts.json").read_text(encoding="utf-8"))
-            stoi: dict[str, int] = tok["model"]["vocab"]
+            counts_list = meta["counts"]
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ModelFormatError(f"{directory}: cannot read vocabulary (tokenizer.json + counts.json): {exc}") from exc
-        itos = sorted(stoi, key=stoi.__getitem__)
-        counts_list = meta.get("counts", [])
-        if len(counts_list) != len(itos) or [stoi[w] for w in itos] != list(range(len(itos))):
+            raise ModelFormatError(f"{directory}: cannot read counts.json: {exc}") from exc
+        if not isinstance(counts_list, list) or len(counts_list) != len(itos):
             raise ModelFormatError(f"{directory}: tokenizer.json has {len(itos)} words but counts.json has {len(counts_list)} counts")
         return cls.from_lists(itos, counts_list, specials=meta.get("specials", []), unk=meta.get("unk"),
                               min_count=meta.get("min_count", 1), max_size=meta.get("max_size"),
@@ -172,3 +171,24 @@ class Vocab:
         vocab.max_size = max_size
         vocab.lowercase = lowercase
         return vocab
+
+
+def read_tokenizer_words(path: str | Path) -> list[str]:
+    """The tokens of a WordLevel ``tokenizer.json`` in id order.
+
+    Raises:
+        ModelFormatError: missing file, not a word-level tokenizer, or ids that are not 0..V-1.
+    """
+    path = Path(path)
+    try:
+        vocab = json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]
+    except FileNotFoundError:
+        raise ModelFormatError(f"{path}: no such file") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelFormatError(f"{path}: not a word-level tokenizer.json ({exc})") from exc
+    if not isinstance(vocab, dict) or not all(isinstance(i, int) for i in vocab.values()):
+        raise ModelFormatError(f"{path}: model.vocab must map tokens to integer ids")
+    words = sorted(vocab, key=vocab.__getitem__)
+    if [vocab[w] for w in words] != list(range(len(words))):
+        raise ModelFormatError(f"{path}: token ids are not 0..{len(words) - 1}")
+    return words

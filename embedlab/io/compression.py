@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import zlib
 from pathlib import Path
 from typing import IO, Any, cast
+
+# What a truncated, corrupt or mislabelled .gz/.bz2 raises while being read (BadGzipFile is an OSError).
+COMPRESSION_ERRORS: tuple[type[BaseException], ...] = (EOFError, OSError, zlib.error)
 
 
 def open_maybe_compressed(path: str | Path, mode: str = "rb", **kwargs: Any) -> IO[Any]:

@@ -57,10 +57,12 @@ def read_config(folder: str | Path) -> dict[str, Any]:
         raise ModelFormatError(f"{folder}: no {CONFIG_NAME}; is this an embedlab model folder?") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ModelFormatError(f"{cfg_path}: not valid JSON ({exc}); the file is corrupt or truncated") from exc
-    if not isinstance(config, dict) or "model_type" not in config:
-        raise ModelFormatError(f"{cfg_path}: has no 'model_type' field")
+    if not isinstance(config, dict) or not isinstance(config.get("model_type"), str):
+        raise ModelFormatError(f"{cfg_path}: needs a 'model_type' string field")
     version = config.get("format_version", 1)
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int):
+        raise ModelFormatError(f"{cfg_path}: format_version must be an integer, got {version!r}")
+    if version > FORMAT_VERSION:
         raise ModelFormatError(
             f"{cfg_path}: format_version {version!r} is newer than this embedlab understands ({FORMAT_VERSION}); upgrade embedlab"
         )
@@ -136,21 +138,6 @@ def read_tensors(folder: str | Path) -> dict[str, np.ndarray]:
         raise ModelFormatError(f"{path}: cannot read weights ({exc}); the file is truncated or corrupt") from exc
 
 
-def read_word_vocab(folder: str | Path) -> list[str]:
-    """The tokens of a WordLevel ``tokenizer.json`` in id order."""
-    path = Path(folder) / TOKENIZER_NAME
-    try:
-        vocab = json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]
-    except FileNotFoundError:
-        raise ModelFormatError(f"{folder}: no {TOKENIZER_NAME}") from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ModelFormatError(f"{path}: not a word-level tokenizer.json ({exc})") from exc
-    words = sorted(vocab, key=vocab.__getitem__)
-    if [vocab[w] for w in words] != list(range(len(words))):
-        raise ModelFormatError(f"{path}: token ids are not 0..{len(words) - 1}")
-    return words
-
-
 # --- static vectors ------------------------------------------------------------------------------
 def save_static(kv: Any, path: str | Path) -> Path:
     """Save ``StaticEmbeddings`` as an embedlab folder."""
@@ -166,17 +153,18 @@ def save_static(kv: Any, path: str | Path) -> Path:
 
 @register_loader("static")
 def load_static(folder: Path, config: dict[str, Any]) -> Any:
+    from embedlab.data.vocab import read_tokenizer_words
     from embedlab.models.static import StaticEmbeddings
 
     tensors = read_tensors(folder)
     if "embeddings" not in tensors:
         raise ModelFormatError(f"{folder}: {WEIGHTS_NAME} has no 'embeddings' tensor (found {sorted(tensors)})")
-    words = read_word_vocab(folder)
+    words = read_tokenizer_words(Path(folder) / TOKENIZER_NAME)
     vectors = tensors["embeddings"]
     if vectors.ndim != 2 or vectors.shape[0] != len(words):
         raise ModelFormatError(f"{folder}: tokenizer has {len(words)} words but embeddings have shape {vectors.shape}")
-    if "dim" in config and vectors.shape[1] != config["dim"]:
-        raise ModelFormatError(f"{folder}: config says dim {config['dim']} but embeddings have dim {vectors.shape[1]}")
+    if "dim" in config and (not isinstance(config["dim"], int) or vectors.shape[1] != config["dim"]):
+        raise ModelFormatError(f"{folder}: config says dim {config['dim']!r} but embeddings have dim {vectors.shape[1]}")
     return StaticEmbeddings(words, vectors.astype(np.float32), tensors.get("counts"),
                             lowercase=bool(config.get("lowercase", True)), source=str(folder))
 

@@ -16,7 +16,7 @@ from typing import IO, TYPE_CHECKING, Literal
 import numpy as np
 
 from embedlab.errors import ModelFormatError
-from embedlab.io.compression import open_maybe_compressed
+from embedlab.io.compression import COMPRESSION_ERRORS, open_maybe_compressed
 
 if TYPE_CHECKING:
     from embedlab.models.static import StaticEmbeddings
@@ -85,14 +85,20 @@ def load_word2vec(
     path = Path(path)
     if not path.is_file():
         raise ModelFormatError(f"{path}: no such file")
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be >= 0, got {limit}")
     if binary is None:
         binary = ".bin" in path.suffixes
-    with open_maybe_compressed(path, "rb") as f:
-        if binary:
-            words, vectors = _read_binary(f, path, limit, unicode_errors)
-        else:
-            words, vectors = _read_text(f, path, limit, unicode_errors)
-    return StaticEmbeddings(words, vectors, source=str(path))
+    try:
+        with open_maybe_compressed(path, "rb") as f:
+            if binary:
+                words, vectors = _read_binary(f, path, limit, unicode_errors)
+            else:
+                words, vectors = _read_text(f, path, limit, unicode_errors)
+    except COMPRESSION_ERRORS as exc:
+        raise ModelFormatError(f"{path}: cannot read the file ({exc}); is it truncated or not really compressed?") from exc
+    # word2vec tables are usually case-sensitive (GoogleNews keeps "Paris" and "paris" apart)
+    return StaticEmbeddings(words, vectors, lowercase=False, source=str(path))
 
 
 def _parse_header(line: bytes, path: Path) -> tuple[int, int]:
@@ -139,14 +145,14 @@ def _read_text(f: IO[bytes], path: Path, limit: int | None, errors: UnicodeError
         lineno += 1
         if cap is not None and len(words) >= cap:
             break
-        parts = raw.rstrip(b"\r\n").rstrip().split(b" ")
-        if len(parts) == 1 and not parts[0]:
+        parts = raw.rstrip().split()
+        if not parts:
             continue  # blank line
-        if len(parts) < dim + 1:
+        if len(parts) != dim + 1:
             raise ModelFormatError(f"{path}:{lineno}: expected a word and {dim} values, found {len(parts) - 1} values")
-        word = _decode(b" ".join(parts[: len(parts) - dim]), path, f"line {lineno}", errors)
+        word = _decode(parts[0], path, f"line {lineno}", errors)
         try:
-            rows.append(np.array(parts[len(parts) - dim :], dtype=np.float32))
+            rows.append(np.array(parts[1:], dtype=np.float32))
         except ValueError as exc:
             raise ModelFormatError(f"{path}:{lineno}: non-numeric value in the vector of {word!r}") from exc
         words.append(word)
@@ -158,15 +164,16 @@ def _read_text(f: IO[bytes], path: Path, limit: int | None, errors: UnicodeError
 
 def _read_binary(f: IO[bytes], path: Path, limit: int | None, errors: UnicodeErrors) -> tuple[list[str], np.ndarray]:
     n, dim = _parse_header(f.readline(), path)
-    if limit is not None:
-        n = min(n, limit)
+    wanted = n if limit is None else min(n, limit)
     vec_bytes = 4 * dim
-    vectors = np.empty((n, dim), dtype=np.float32)
+    # The table grows by doubling rather than being preallocated from the header: a wrong header
+    # must give a clear error, not a giant allocation.
+    vectors = np.empty((min(wanted, 1 << 16), dim), dtype=np.float32)
     words: list[str] = []
     buf = b""
     pos = 0
     eof = False
-    for i in range(n):
+    for i in range(wanted):
         while True:
             # skip the optional newline the C tool writes after each vector
             while pos < len(buf) and buf[pos : pos + 1] in (b"\n", b"\r"):
@@ -182,7 +189,16 @@ def _read_binary(f: IO[bytes], path: Path, limit: int | None, errors: UnicodeErr
             eof = not more
             buf = buf[pos:] + more
             pos = 0
-        words.append(_decode(buf[pos:space], path, f"vector {i + 1}", errors))
+        raw_word = buf[pos:space]
+        if not raw_word or any(b < 0x20 for b in raw_word):
+            raise ModelFormatError(
+                f"{path}: vector {i + 1} has a malformed word {raw_word[:40]!r}; does the header's dimension ({dim}) match the file?"
+            )
+        words.append(_decode(raw_word, path, f"vector {i + 1}", errors))
+        if i == len(vectors):
+            vectors = np.concatenate([vectors, np.empty_like(vectors)])
         vectors[i] = np.frombuffer(buf, dtype="<f4", count=dim, offset=space + 1)
         pos = space + 1 + vec_bytes
-    return words, vectors
+    if limit is None and (buf[pos:].strip() or f.read(64).strip()):
+        raise ModelFormatError(f"{path}: data continues after the {n} vectors the header promises; is the header right?")
+    return words, vectors[: len(words)]

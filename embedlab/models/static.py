@@ -31,7 +31,8 @@ class StaticEmbeddings:
         words: the keys, one per row.
         vectors: (V, d) array (stored as float32).
         counts: optional (V,) corpus counts, used by SIF weighting.
-        lowercase: whether ``encode`` lower-cases text before looking words up.
+        lowercase: whether the table's keys are lower-cased (recorded in the saved tokenizer).
+            ``encode`` looks each word up as written, then in any casing.
         source: where the vectors came from (for messages).
 
     Raises:
@@ -83,7 +84,9 @@ class StaticEmbeddings:
         self.lowercase = lowercase
         self.source = source
         self._norms: np.ndarray | None = None
-        self._tokenizer = WordTokenizer(lowercase=lowercase)
+        # Text keeps its case; ``_lookup`` tries the exact word first, then any casing.
+        self._tokenizer = WordTokenizer(lowercase=False)
+        self._folded: dict[str, int] | None = None
 
     # --- the gensim-like query API ---------------------------------------------------------------
     @property
@@ -150,6 +153,8 @@ class StaticEmbeddings:
         negative = list(negative or [])
         if not positive and not negative:
             raise ValueError("most_similar needs at least one positive or negative word")
+        if topn < 0:
+            raise ValueError(f"topn must be >= 0, got {topn}")
         unit = self.unit_vectors()
         query = np.zeros(self.dim, dtype=np.float32)
         exclude: set[int] = set()
@@ -161,6 +166,8 @@ class StaticEmbeddings:
                     query += sign * unit[idx]
                 else:
                     vec = np.asarray(item, dtype=np.float32)
+                    if vec.shape != (self.dim,) or not np.isfinite(vec).all():
+                        raise ValueError(f"a query vector must be finite with shape ({self.dim},), got shape {vec.shape}")
                     query += sign * vec / (np.linalg.norm(vec) or 1.0)
         query /= np.linalg.norm(query) or 1.0
         limit = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
@@ -201,19 +208,22 @@ class StaticEmbeddings:
         pooling: Pooling = "mean",
         sif_a: float = 1e-3,
         normalize: bool = False,
-        **_: object,
+        batch_size: int | None = None,
+        show_progress_bar: bool | None = None,
+        convert_to_numpy: bool = True,
     ) -> np.ndarray:
         """Embed sentences as the (weighted) mean of their known words' vectors.
 
         Unknown words are ignored; a sentence with no known word gets the zero vector.
-        Extra keyword arguments (``batch_size``, ``show_progress_bar``...) are accepted and ignored
-        so this can stand in for a sentence-transformers model.
+        ``batch_size``, ``show_progress_bar`` and ``convert_to_numpy`` are accepted (and have no
+        effect) so this can stand in for a sentence-transformers model.
 
         Returns:
             (n, d) float32 array (a single string gives (1, d)).
         """
         if isinstance(sentences, str):
             sentences = [sentences]
+        del batch_size, show_progress_bar, convert_to_numpy  # sentence-transformers compatibility only
         weights = self.word_weights(pooling, sif_a)
         out = np.zeros((len(sentences), self.dim), dtype=np.float32)
         for row, sentence in enumerate(sentences):
@@ -227,12 +237,17 @@ class StaticEmbeddings:
         return out
 
     def _lookup(self, tokens: Sequence[str]) -> list[int]:
-        """Row ids of known tokens; falls back to the lower-cased form for case-sensitive tables."""
+        """Row ids of known tokens: the exact form, else any casing (the most frequent row wins)."""
+        if self._folded is None:
+            folded: dict[str, int] = {}
+            for i, word in enumerate(self.index_to_key):
+                folded.setdefault(word.lower(), i)
+            self._folded = folded
         ids = []
         for tok in tokens:
             idx = self.key_to_index.get(tok)
-            if idx is None and not self.lowercase:
-                idx = self.key_to_index.get(tok.lower())
+            if idx is None:
+                idx = self._folded.get(tok.lower())
             if idx is not None:
                 ids.append(idx)
         return ids
