@@ -183,8 +183,7 @@ def render_markdown(results: dict[str, Any]) -> str:
 def _googlenews() -> Path:
     from embedlab.data.fetch import dataset_path
 
-    path = Path(dataset_path("googlenews-13k"))
-    return path / "vectors.bin" if path.is_dir() else path
+    return dataset_path("googlenews-13k")
 
 
 def _cpu_model() -> str:

@@ -58,6 +58,7 @@ def stage_corpus(ctx: DemoContext) -> Section:
 def stage_teacher_words(ctx: DemoContext) -> Section:
     """The teacher used per word (each word encoded alone) on the nine word-similarity sets."""
     from embedlab.data.benchmarks import WORD_SIMILARITY_SETS, load_word_pairs
+    from embedlab.evaluation.results import mean_score
     from embedlab.evaluation.word_similarity import evaluate_word_similarity
     from embedlab.teachers import encode_words
 
@@ -71,7 +72,7 @@ def stage_teacher_words(ctx: DemoContext) -> Section:
         {"dataset": r.dataset, "pairs": r.n_pairs, "coverage": r.coverage, "spearman": r.spearman, "pearson": r.pearson}
         for r in results
     ]
-    mean = sum(r.spearman for r in results) / len(results)
+    mean = mean_score(results)
     rows.append({"dataset": "average", "spearman": mean})
     ctx.results["teacher_per_word"] = {r.dataset: r.to_dict() for r in results} | {"average_spearman": mean}
     chart = BarChart(
@@ -89,14 +90,15 @@ def stage_teacher_words(ctx: DemoContext) -> Section:
 def stage_teacher_sts(ctx: DemoContext) -> Section:
     """STS (Spearman x100 of cosine vs gold) for the teacher as a sentence encoder."""
     from embedlab.data.benchmarks import STS_SETS, load_sts
-    from embedlab.evaluation.sts import evaluate_sts_sets, mean_spearman
+    from embedlab.evaluation.results import mean_score
+    from embedlab.evaluation.sts import evaluate_sts_sets
 
     sets = [load_sts(name) for name in STS_SETS]
     if ctx.config.quick:
         sets = [type(s)(s.name, s.sentences1[:50], s.sentences2[:50], s.scores[:50], s.source) for s in sets]
     results = evaluate_sts_sets(ctx.teacher, sets, batch_size=ctx.config.batch_size)
     rows = [{"dataset": r.dataset, "pairs": r.n_pairs, "spearman x100": r.spearman} for r in results]
-    mean = mean_spearman(results)
+    mean = mean_score(results)
     rows.append({"dataset": "average", "spearman x100": mean})
     ctx.results["teacher_sts"] = {r.dataset: r.to_dict() for r in results} | {"average_spearman": mean}
     chart = BarChart(f"STS: {ctx.config.teacher} (Spearman x100)", [r.dataset for r in results],

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-import types
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -142,7 +141,7 @@ def test_word_pairs_malformed_line_names_file_and_line(tmp_path: Path) -> None:
         load_word_pairs(path)
     with pytest.raises(DataError, match="neither a registered"):
         load_word_pairs(tmp_path / "missing.tsv")
-    with pytest.raises(DataError, match="not a word_similarity set"):
+    with pytest.raises(DataError, match="not a word-similarity set"):
         load_word_pairs("google")
 
 
@@ -243,12 +242,37 @@ def test_classification_file(tmp_path: Path) -> None:
         load_classification(path)
 
 
-def test_classification_registered_name_uses_fetcher(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = tmp_path / "mr"
-    folder.mkdir()
+def test_classification_registered_name_reads_the_fetched_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EMBEDLAB_HOME", str(tmp_path))
+    with pytest.raises(DataError, match="dataset mr is not fetched; run `embedlab data fetch mr`"):
+        load_classification("mr")
+    folder = tmp_path / "datasets" / "mr"
+    folder.mkdir(parents=True)
     (folder / "mr.tsv").write_text("1\tgood\n0\tbad\n")
-    fake = types.ModuleType("embedlab.data.fetch")
-    fake.dataset_path = lambda name: folder  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "embedlab.data.fetch", fake)
+    (folder / "manifest.json").write_text('{"name": "mr"}\n')
+    assert BENCHMARKS["mr"].path == folder / "mr.tsv"
     texts, labels = load_classification("mr")
     assert texts == ["good", "bad"] and labels.tolist() == [1, 0]
+
+
+@pytest.mark.parametrize(
+    ("reader", "text", "bad_line"),
+    [
+        (load_word_pairs, "a\tb\t1\n\tb\t1\n", 2),
+        (load_word_pairs, "a\t \t1\n", 1),
+        (load_sts, "One.\tTwo.\t1\n\tTwo.\t1\n", 2),
+        (load_sts, "One.\t  \t1\n", 1),
+        (load_sts, "g\tf\t2012\t0\t4.0\tOne.\tTwo.\ng\tf\t2012\t1\t1.0\tOne.\t\n", 2),
+        (load_sts, SICK_HEADER + "1\t\tA kid plays.\tE\t4.5\tx\tx\to\to\tF\tF\tTRAIN\n", 2),
+        (load_classification, "1\tgood\n0\t  \n", 2),
+    ],
+)
+def test_empty_words_and_sentences_are_refused(
+    tmp_path: Path, reader: Callable[[Path], object], text: str, bad_line: int
+) -> None:
+    path = tmp_path / "set.tsv"
+    path.write_text(text)
+    with pytest.raises(DataError, match=rf"set\.tsv:{bad_line}: empty (word|sentence|text)"):
+        reader(path)

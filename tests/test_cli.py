@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,16 @@ from scipy.stats import spearmanr
 from embedlab.cli.main import main
 from embedlab.data.benchmarks import load_word_pairs
 from embedlab.models.static import StaticEmbeddings
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """main() configures the root logger on pytest's captured stream; undo it after each test."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def test_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> None:
@@ -55,3 +67,22 @@ def test_user_errors_are_one_line_with_status_2(tmp_path: Path, capsys: pytest.C
     assert err.startswith("error: ") and "truncated" in err
     assert main(["eval", "words", str(tmp_path / "missing.bin")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_eval_sts_on_an_embedlab_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from embedlab.data.benchmarks import load_sts
+
+    sts = load_sts("sts14-headlines")
+    sents = sts.sentences1[:40] + sts.sentences2[:40]
+    words = sorted({w for s in sents for w in s.lower().split()})
+    rng = np.random.default_rng(2)
+    kv = StaticEmbeddings(words, rng.normal(size=(len(words), 12)))
+    kv.save(tmp_path / "m")
+    small = tmp_path / "small.tsv"
+    small.write_text("".join(f"{a}\t{b}\t{g}\n" for a, b, g in zip(sts.sentences1[:40], sts.sentences2[:40], sts.scores[:40], strict=True)))
+    out = tmp_path / "sts.json"
+    assert main(["eval", "sts", str(tmp_path / "m"), "--datasets", str(small), "--json", str(out)]) == 0
+    a, b = kv.encode(sts.sentences1[:40]), kv.encode(sts.sentences2[:40])
+    cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    expected = 100 * spearmanr(sts.scores[:40], cos).statistic
+    assert json.loads(out.read_text())["results"][0]["spearman"] == pytest.approx(expected, abs=1e-4)

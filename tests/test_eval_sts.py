@@ -14,7 +14,15 @@ from scipy import stats
 
 from embedlab.data.benchmarks import StsPairs
 from embedlab.errors import EmbedlabError
-from embedlab.evaluation import STSEvaluator, encode_sentences, evaluate_sts, evaluate_sts_sets, mean_spearman
+from embedlab.evaluation import (
+    STSEvaluator,
+    StsResult,
+    encode_sentences,
+    evaluate_sts,
+    evaluate_sts_sets,
+    mean_spearman,
+)
+from embedlab.evaluation.results import mean_score
 
 SQ = 1 / math.sqrt(2)
 
@@ -67,7 +75,9 @@ def test_distinct_sentences_encoded_once_in_batches() -> None:
     assert [r.dataset for r in results] == ["one", "two"]
     assert results[0].spearman == pytest.approx(100 * stats.spearmanr([3, 2, 1], [SQ, 0, -SQ]).statistic)
     assert results[1].spearman == pytest.approx(100 * stats.spearmanr([1, 2, 3], [SQ, 0, -1]).statistic)
-    assert mean_spearman(results) == pytest.approx((results[0].spearman + results[1].spearman) / 2)
+    # hand: spearman(3,2,1 ; .71,0,-.71) = 1 and spearman(1,2,3 ; .71,0,-1) = -1
+    assert [r.spearman for r in results] == [pytest.approx(100.0), pytest.approx(-100.0)]
+    assert mean_spearman(results) == pytest.approx(0.0)
     with pytest.raises(TypeError, match="evaluate_sts"):
         evaluate_sts_sets(encoder, "sts12")
 
@@ -78,6 +88,43 @@ def test_zero_embeddings_count_and_score_zero(caplog: pytest.LogCaptureFixture) 
         result = evaluate_sts(LookupEncoder(TABLE), data)
     assert result.n_zero_vectors == 1 and "all zeros" in caplog.text
     assert result.spearman == pytest.approx(100 * stats.spearmanr([3, 2, 0, 4], [SQ, 0, -1, SQ]).statistic)
+
+
+def test_mean_leaves_out_nan_sets() -> None:
+    results = [StsResult("a", 70.0, 0.0, 9), StsResult("b", math.nan, 0.0, 9), StsResult("c", 80.0, 0.0, 9)]
+    assert mean_spearman(results) == pytest.approx(75.0) == mean_score(results)
+    assert math.isnan(mean_spearman([StsResult("b", math.nan, 0.0, 9)])) and math.isnan(mean_spearman([]))
+
+
+class ProgressEncoder(LookupEncoder):
+    """Takes ``show_progress_bar`` (and batches itself), like sentence-transformers."""
+
+    def __init__(self, table: dict[str, list[float]]) -> None:
+        super().__init__(table)
+        self.kwargs: list[dict[str, Any]] = []
+
+    def encode(self, sentences: Sequence[str], show_progress_bar: bool | None = None, **kwargs: Any) -> np.ndarray:
+        self.kwargs.append({"show_progress_bar": show_progress_bar, **kwargs})
+        return super().encode(sentences)
+
+
+def test_progress_bar_when_info_is_on(caplog: pytest.LogCaptureFixture) -> None:
+    sentences = ["a", "b", "c", "d", "a"]
+    quiet = ProgressEncoder(TABLE)
+    with caplog.at_level(logging.WARNING, logger="embedlab.evaluation.protocols"):
+        encode_sentences(quiet, sentences, batch_size=2)
+    assert quiet.calls == [["a", "b"], ["c", "d"]] and quiet.kwargs == [{"show_progress_bar": None}] * 2
+    with caplog.at_level(logging.INFO, logger="embedlab.evaluation.protocols"):
+        verbose = ProgressEncoder(TABLE)
+        out = encode_sentences(verbose, sentences, batch_size=2)
+        assert verbose.calls == [["a", "b", "c", "d"]] and verbose.kwargs == [{"show_progress_bar": True}]
+        assert out.tolist() == [TABLE[s] for s in sentences]
+        chosen = ProgressEncoder(TABLE)  # the caller's choice wins, and batches stay ours
+        encode_sentences(chosen, sentences, batch_size=2, encode_kwargs={"show_progress_bar": False})
+        assert chosen.kwargs == [{"show_progress_bar": False}] * 2
+        plain = LookupEncoder(TABLE)  # no show_progress_bar parameter: nothing passed, batches kept
+        encode_sentences(plain, sentences, batch_size=2)
+        assert plain.calls == [["a", "b"], ["c", "d"]]
 
 
 def test_nan_or_wrong_shape_raises() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -94,6 +93,17 @@ def test_case_insensitive_earlier_row_wins_and_restrict_vocab() -> None:
     assert restricted.oov_words == ("rome",) and restricted.restrict_vocab == 3
 
 
+def test_restrict_vocab_must_not_be_negative() -> None:
+    pairs = _pairs([("a", "b"), ("a", "c"), ("a", "d")], [3, 2, 1])
+    for bad in (-1, -3):
+        with pytest.raises(ValueError, match=f"restrict_vocab must be >= 0 .*got {bad}"):
+            evaluate_word_similarity(HAND, pairs, restrict_vocab=bad)
+        with pytest.raises(ValueError, match="restrict_vocab"):
+            build_vocab_index(HAND, restrict_vocab=bad)
+    assert evaluate_word_similarity(HAND, pairs, restrict_vocab=None).n_covered == 3  # None: every row
+    assert evaluate_word_similarity(HAND, pairs, restrict_vocab=0).n_covered == 0
+
+
 def test_zero_and_nan_vectors_are_oov_not_scores(caplog: pytest.LogCaptureFixture) -> None:
     kv = _kv(["a", "b", "zero", "bad", "c"], np.array([[1, 0], [1, 1], [0, 0], [np.nan, 1], [0, 1]]))
     pairs = _pairs([("a", "b"), ("a", "zero"), ("bad", "b"), ("a", "c"), ("b", "c")], [5, 4, 3, 2, 1])
@@ -141,6 +151,10 @@ def test_evaluator_contract() -> None:
     assert metrics["dev_spearman_mean"] == pytest.approx(1.0)
     assert set(metrics) == {"dev_hand_spearman", "dev_hand_pearson", "dev_hand_coverage", "dev_spearman_mean"}
     assert evaluator.results[0].dataset == "hand"
+    # a set scoring NaN (one pair covered) is left out of the mean: 1.0 from the first set alone
+    nan_set = WordPairs("tiny", [("a", "b"), ("x", "y")], np.array([1.0, 2.0]))
+    metrics = WordSimilarityEvaluator([_pairs([("a", "b"), ("a", "c"), ("a", "d")], [3, 2, 1]), nan_set])(HAND)
+    assert math.isnan(metrics["tiny_spearman"]) and metrics["spearman_mean"] == pytest.approx(1.0)
 
 
 # --- parity with gensim ------------------------------------------------------------------------
@@ -190,8 +204,12 @@ def test_parity_case_sensitive(random_kv: KeyedVectors) -> None:
     assert ours.oov_ratio == pytest.approx(oov_ratio, abs=1e-9)
 
 
-def test_shared_index_is_reused(random_kv: KeyedVectors, tmp_path: Path) -> None:
+def test_shared_index_is_reused(random_kv: KeyedVectors) -> None:
     index = build_vocab_index(random_kv, restrict_vocab=1000)
-    a = evaluate_word_similarity(index, "ws353")
-    b = evaluate_word_similarity(random_kv, "ws353", restrict_vocab=1000)
-    assert a == b
+    for name in ("ws353", "simlex999"):
+        pearson, spearman, oov_ratio = random_kv.evaluate_word_pairs(str(BENCHMARKS[name].path), restrict_vocab=1000)
+        ours = evaluate_word_similarity(index, name, restrict_vocab=10)  # the index's own settings win
+        assert ours.restrict_vocab == 1000
+        assert ours.spearman == pytest.approx(spearman.statistic, abs=1e-9)
+        assert ours.pearson == pytest.approx(pearson.statistic, abs=1e-6)
+        assert ours.oov_ratio == pytest.approx(oov_ratio, abs=1e-9)

@@ -180,6 +180,23 @@ def test_leftovers_of_a_killed_fetch_are_ignored_and_cleaned(
     assert sorted(p.name for p in final.parent.iterdir()) == ["fake"]
 
 
+@pytest.mark.parametrize("manifest", ['{"name": "fake", "files"', "[]", ""])
+def test_a_corrupt_manifest_means_not_fetched(home: Path, archive: Path, downloader: FakeDownloader,
+                                              monkeypatch: pytest.MonkeyPatch, manifest: str) -> None:
+    register_fake(monkeypatch, archive)
+    path = fetch("fake", progress=False)
+    path.write_text("stale\n", encoding="utf-8")
+    (path.parent / MANIFEST).write_text(manifest, encoding="utf-8")  # e.g. truncated by a full disk
+    assert registry.read_manifest("fake") is None
+    assert not next(d for d in list_datasets() if d.name == "fake").fetched
+    with pytest.raises(DataError, match=r"dataset fake is not fetched; run `embedlab data fetch fake`"):
+        dataset_path("fake")
+    assert fetch("fake", progress=False) == path  # no --force needed: it is fetched again
+    assert path.read_text(encoding="utf-8").startswith("Call me Ishmael.")
+    assert json.loads((path.parent / MANIFEST).read_text(encoding="utf-8"))["name"] == "fake"
+    assert dataset_path("fake") == path
+
+
 def test_dataset_path_splits_and_errors(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(DataError, match="unknown dataset 'nope'"):
         dataset_path("nope")

@@ -6,12 +6,11 @@ protocol), so any difference comes from the evaluation code alone.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from gensim.models import KeyedVectors
 
 from embedlab.data.benchmarks import BENCHMARKS
+from embedlab.data.fetch import dataset_path
 from embedlab.errors import DataError
 from embedlab.evaluation import evaluate_analogies, evaluate_word_similarity
 
@@ -21,15 +20,9 @@ pytestmark = pytest.mark.needs_data
 @pytest.fixture(scope="module")
 def googlenews() -> KeyedVectors:
     try:
-        from embedlab.data.fetch import dataset_path
-    except ImportError as exc:
-        pytest.skip(f"embedlab.data.fetch is not available ({exc}), so googlenews-13k cannot be located")
-    try:
-        path = Path(dataset_path("googlenews-13k"))
+        path = dataset_path("googlenews-13k")
     except DataError as exc:
         pytest.skip(f"googlenews-13k is not fetched (run `embedlab data fetch googlenews-13k`): {exc}")
-    if path.is_dir():  # the dataset's folder rather than its file
-        path = path / "vectors.bin"
     return KeyedVectors.load_word2vec_format(str(path), binary=True)
 
 
@@ -58,7 +51,6 @@ def test_google_analogy_matches_gensim(googlenews: KeyedVectors) -> None:
 def test_parity_holds_when_embedlab_reads_the_file(googlenews: KeyedVectors) -> None:
     """The whole embedlab path (its own word2vec reader + evaluators) against gensim's."""
     import embedlab
-    from embedlab.data.fetch import dataset_path
 
     ours = embedlab.load(dataset_path("googlenews-13k"))
     for name in ("ws353", "simlex999"):

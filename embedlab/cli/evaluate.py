@@ -51,7 +51,7 @@ def register(sub: Any) -> None:
 
 
 def _finish(report: Any, json_path: Path | None) -> int:
-    print(report.to_markdown())
+    print(report.to_markdown(averages=True))
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(report.to_json() + "\n", encoding="utf-8")
@@ -60,31 +60,25 @@ def _finish(report: Any, json_path: Path | None) -> int:
 
 
 def cmd_words(args: argparse.Namespace) -> int:
-    from embedlab.evaluation.analogy import AnalogyMethod, evaluate_analogies
-    from embedlab.evaluation.results import Report
-    from embedlab.evaluation.word_similarity import evaluate_word_similarity
+    from embedlab.evaluation.analogy import AnalogyMethod
+    from embedlab.evaluation.suite import evaluate_word_vectors
     from embedlab.io.folder import load_vectors
 
     vectors = load_vectors(args.vectors)
-    report = Report(title=f"word vectors: {args.vectors}")
-    for name in args.datasets:
-        report.add(evaluate_word_similarity(vectors, name, restrict_vocab=args.restrict_vocab, oov=args.oov))
     methods: list[AnalogyMethod] = ["3cosadd", "3cosmul"] if args.method == "both" else [args.method]
-    for name in args.analogies:
-        for method in methods:
-            report.add(evaluate_analogies(vectors, name, method=method, restrict_vocab=args.restrict_vocab, oov=args.oov))
+    report = evaluate_word_vectors(vectors, args.datasets, args.analogies, analogy_methods=methods,
+                                   restrict_vocab=args.restrict_vocab, oov=args.oov)
+    report.title = f"word vectors: {args.vectors}"
     return _finish(report, args.json)
 
 
 def cmd_sts(args: argparse.Namespace) -> int:
     from embedlab.evaluation.results import Report
-    from embedlab.evaluation.sts import evaluate_sts
+    from embedlab.evaluation.sts import evaluate_sts_sets
     from embedlab.teachers import load_encoder
 
     encoder = load_encoder(args.model)
-    report = Report(title=f"STS: {args.model}")
-    for name in args.datasets:
-        report.add(evaluate_sts(encoder, name, batch_size=args.batch_size))
+    report = Report(evaluate_sts_sets(encoder, args.datasets, batch_size=args.batch_size), title=f"STS: {args.model}")
     return _finish(report, args.json)
 
 

@@ -3,9 +3,10 @@
 Every reader takes a registered name (``"ws353"``, ``"google"``, ``"sts12"``, ``"mr"``) or a path to a
 file in one of the supported formats, and returns a small typed container.
 
-Malformed lines are never skipped silently: the readers raise ``DataError`` naming ``file:line`` and
-the offending text. The only line a reader skips on its own is a header row (the first non-comment
-line, when its score field is not a number), which is logged.
+Malformed lines (a missing field, an empty word or sentence, a bad score) are never skipped silently:
+the readers raise ``DataError`` naming ``file:line`` and the offending text. The only line a reader
+skips on its own is a header row (the first non-comment line, when its score field is not a number),
+which is logged.
 
 Formats read:
 
@@ -35,6 +36,7 @@ from typing import Literal
 
 import numpy as np
 
+from embedlab.data.fetch import dataset_path
 from embedlab.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -54,7 +56,6 @@ class BenchmarkInfo:
         kind: which evaluator reads it.
         filename: the vendored file under ``embedlab/data/resources/benchmarks``, or ``None`` when the
             data is fetched (``fetch_name``).
-        format: the on-disk format (see the module docstring).
         size: number of items (pairs or questions) in the file.
         score_column: 0-based column of the gold score (word pairs and plain STS).
         score_range: inclusive (low, high) range of the gold scores, checked on load.
@@ -65,7 +66,6 @@ class BenchmarkInfo:
     name: str
     kind: BenchmarkKind
     filename: str | None
-    format: str
     size: int
     score_column: int = 2
     score_range: tuple[float, float] | None = None
@@ -77,56 +77,35 @@ class BenchmarkInfo:
         """The file to read; fetched datasets are resolved (and may raise ``DataError``)."""
         if self.filename is not None:
             return _RESOURCES / self.filename
-        return _fetched_file(self.fetch_name or self.name, f"{self.name}.tsv")
+        return dataset_path(self.fetch_name or self.name)
 
 
 BENCHMARKS: dict[str, BenchmarkInfo] = {
     info.name: info
     for info in (
+        BenchmarkInfo("ws353", "word_similarity", "ws353.tsv", 353, 2, (0, 10), "finkelstein2002placing"),
+        BenchmarkInfo("ws353-sim", "word_similarity", "ws353_sim.tsv", 203, 2, (0, 10), "agirre2009study"),
+        BenchmarkInfo("ws353-rel", "word_similarity", "ws353_rel.tsv", 252, 2, (0, 10), "agirre2009study"),
+        BenchmarkInfo("simlex999", "word_similarity", "simlex999.tsv", 999, 2, (0, 10), "hill2015simlex"),
         BenchmarkInfo(
-            "ws353", "word_similarity", "ws353.tsv", "pairs", 353, 2, (0, 10), "finkelstein2002placing"
+            "simverb3500", "word_similarity", "simverb3500.tsv", 3500, 3, (0, 10), "gerz2016simverb"
         ),
-        BenchmarkInfo(
-            "ws353-sim", "word_similarity", "ws353_sim.tsv", "pairs", 203, 2, (0, 10), "agirre2009study"
-        ),
-        BenchmarkInfo(
-            "ws353-rel", "word_similarity", "ws353_rel.tsv", "pairs", 252, 2, (0, 10), "agirre2009study"
-        ),
-        BenchmarkInfo(
-            "simlex999", "word_similarity", "simlex999.tsv", "pairs", 999, 2, (0, 10), "hill2015simlex"
-        ),
-        BenchmarkInfo(
-            "simverb3500", "word_similarity", "simverb3500.tsv", "pairs", 3500, 3, (0, 10), "gerz2016simverb"
-        ),
-        BenchmarkInfo("men", "word_similarity", "men.txt", "pairs", 3000, 2, (0, 50), "bruni2014multimodal"),
-        BenchmarkInfo("rw", "word_similarity", "rw.tsv", "pairs", 2034, 2, (0, 10), "luong2013better"),
-        BenchmarkInfo(
-            "mturk287", "word_similarity", "mturk287.tsv", "pairs", 287, 2, (1, 5), "radinsky2011word"
-        ),
-        BenchmarkInfo(
-            "rg65", "word_similarity", "rg65.tsv", "pairs", 65, 2, (0, 4), "rubenstein1965contextual"
-        ),
-        BenchmarkInfo(
-            "google", "analogy", "google_analogy.txt", "analogy", 19544, citation="mikolov2013efficient"
-        ),
-        BenchmarkInfo("msr", "analogy", "msr_analogy.txt", "analogy", 8000, citation="mikolov2013linguistic"),
-        BenchmarkInfo("sts12", "sts", "sts12_train.tsv", "sts-plain", 2234, 2, (0, 5), "agirre2012semeval"),
-        BenchmarkInfo(
-            "sts14-onwn", "sts", "sts14_onwn.tsv", "sts-plain", 750, 2, (0, 5), "agirre2014semeval"
-        ),
-        BenchmarkInfo(
-            "sts14-headlines", "sts", "sts14_headlines.tsv", "sts-plain", 750, 2, (0, 5), "agirre2014semeval"
-        ),
-        BenchmarkInfo(
-            "mr", "classification", None, "label-text", 4000, citation="pang2005seeing", fetch_name="mr"
-        ),
+        BenchmarkInfo("men", "word_similarity", "men.txt", 3000, 2, (0, 50), "bruni2014multimodal"),
+        BenchmarkInfo("rw", "word_similarity", "rw.tsv", 2034, 2, (0, 10), "luong2013better"),
+        BenchmarkInfo("mturk287", "word_similarity", "mturk287.tsv", 287, 2, (1, 5), "radinsky2011word"),
+        BenchmarkInfo("rg65", "word_similarity", "rg65.tsv", 65, 2, (0, 4), "rubenstein1965contextual"),
+        BenchmarkInfo("google", "analogy", "google_analogy.txt", 19544, citation="mikolov2013efficient"),
+        BenchmarkInfo("msr", "analogy", "msr_analogy.txt", 8000, citation="mikolov2013linguistic"),
+        BenchmarkInfo("sts12", "sts", "sts12_train.tsv", 2234, 2, (0, 5), "agirre2012semeval"),
+        BenchmarkInfo("sts14-onwn", "sts", "sts14_onwn.tsv", 750, 2, (0, 5), "agirre2014semeval"),
+        BenchmarkInfo("sts14-headlines", "sts", "sts14_headlines.tsv", 750, 2, (0, 5), "agirre2014semeval"),
+        BenchmarkInfo("mr", "classification", None, 4000, citation="pang2005seeing", fetch_name="mr"),
     )
 }
 
 WORD_SIMILARITY_SETS: tuple[str, ...] = tuple(n for n, b in BENCHMARKS.items() if b.kind == "word_similarity")
 ANALOGY_SETS: tuple[str, ...] = tuple(n for n, b in BENCHMARKS.items() if b.kind == "analogy")
 STS_SETS: tuple[str, ...] = tuple(n for n, b in BENCHMARKS.items() if b.kind == "sts")
-CLASSIFICATION_SETS: tuple[str, ...] = tuple(n for n, b in BENCHMARKS.items() if b.kind == "classification")
 
 
 @dataclass(frozen=True)
@@ -251,6 +230,7 @@ def load_word_pairs(name_or_path: str | Path, *, score_column: int | None = None
                 f"(tab or space separated), got {line!r}"
             )
         _check_range(score, info, path, line_no)
+        _check_text(path, line_no, line, "word", fields[0], fields[1])
         pairs.append((fields[0], fields[1]))
         scores.append(score)
     _check_not_empty(pairs, path, "(the first line was skipped as a header)" if header_seen else "")
@@ -337,7 +317,7 @@ def load_sts(name_or_path: str | Path, *, format: StsFormat = "auto", split: str
                 expected = "genre, file, year, id, score, s1, s2" if fmt == "stsb" else "s1<TAB>s2<TAB>score"
                 raise DataError(f"{path}:{line_no}: expected {expected} ({fmt} format), got {line[:200]!r}")
             _check_range(score, info, path, line_no)
-            rows.append((fields[s1_col].strip(), fields[s2_col].strip(), score))
+            rows.append(_sentence_pair(path, line_no, line, fields[s1_col], fields[s2_col], score))
     _check_not_empty(rows, path)
     return StsPairs(
         name,
@@ -377,7 +357,9 @@ def load_classification(name_or_path: str | Path) -> tuple[list[str], np.ndarray
             raise DataError(
                 f"{path}:{line_no}: expected 'label<TAB>text' with an integer label >= 0, got {line[:200]!r}"
             )
-        texts.append(text.strip())
+        text = text.strip()
+        _check_text(path, line_no, line, "text", text)
+        texts.append(text)
         labels.append(value)
     _check_not_empty(texts, path)
     if len(set(labels)) < 2:
@@ -390,28 +372,13 @@ def load_classification(name_or_path: str | Path) -> tuple[list[str], np.ndarray
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def _fetched_file(dataset: str, filename: str) -> Path:
-    """Resolve a fetched dataset to a file (the fetcher may return the file or its folder)."""
-    try:
-        from embedlab.data.fetch import dataset_path
-    except ImportError as exc:  # the fetcher is an optional part of the package
-        raise DataError(
-            f"dataset {dataset!r} must be fetched, but embedlab.data.fetch is unavailable: {exc}"
-        ) from exc
-    path = Path(dataset_path(dataset))
-    if path.is_dir():
-        path = path / filename
-    if not path.is_file():
-        raise DataError(f"dataset {dataset!r}: expected {path} to exist; run `embedlab data fetch {dataset}`")
-    return path
-
-
 def _resolve(name_or_path: str | Path, kind: BenchmarkKind) -> tuple[str, Path, BenchmarkInfo | None]:
     """Map a registry name or a path to ``(name, path, info)``; paths get ``info=None``."""
     if isinstance(name_or_path, str) and name_or_path in BENCHMARKS:
         info = BENCHMARKS[name_or_path]
         if info.kind != kind:
-            raise DataError(f"benchmark {info.name!r} is a {info.kind} set, not a {kind} set")
+            raise DataError(f"benchmark {info.name!r} is a {info.kind.replace('_', '-')} set, not a "
+                            f"{kind.replace('_', '-')} set (`embedlab data list` shows each set's kind)")
         return info.name, info.path, info
     path = Path(name_or_path)
     if not path.is_file():
@@ -459,6 +426,19 @@ def _check_range(score: float, info: BenchmarkInfo | None, path: Path, line_no: 
         low, high = info.score_range
         if not low <= score <= high:
             raise DataError(f"{path}:{line_no}: score {score} outside {info.name}'s range [{low}, {high}]")
+
+
+def _check_text(path: Path, line_no: int, line: str, what: str, *values: str) -> None:
+    """Raise when a word or sentence field is empty (e.g. the line ``\\tb\\t1``)."""
+    if not all(values):
+        raise DataError(f"{path}:{line_no}: empty {what} in {line[:200]!r}")
+
+
+def _sentence_pair(path: Path, line_no: int, line: str, s1: str, s2: str, score: float) -> tuple[str, str, float]:
+    """``(s1, s2, score)`` with the sentences stripped; raises on an empty one."""
+    s1, s2 = s1.strip(), s2.strip()
+    _check_text(path, line_no, line, "sentence", s1, s2)
+    return s1, s2, score
 
 
 def _check_not_empty(items: object, path: Path, note: str = "") -> None:
@@ -509,5 +489,5 @@ def _sick_rows(path: Path, lines: list[tuple[int, str]], split: str | None) -> l
             )
         if split is not None and fields[iset].strip() != split:
             continue
-        rows.append((fields[ia].strip(), fields[ib].strip(), score))
+        rows.append(_sentence_pair(path, line_no, line, fields[ia], fields[ib], score))
     return rows

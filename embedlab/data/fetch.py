@@ -3,7 +3,7 @@
 Cache layout under ``embedlab_home()``::
 
     downloads/FILE                  package files, sha256-verified, shared by the datasets cut from them
-    datasets/NAME/manifest.json     written last: a dataset is fetched if and only if this exists
+    datasets/NAME/manifest.json     written last: a dataset is fetched if and only if this reads as JSON
     datasets/NAME/corpus.txt        (or mr.tsv, vectors.bin, train/valid/test.txt)
     datasets/.NAME.partial-XXXX/    a fetch in progress
 
@@ -75,7 +75,8 @@ def fetch(name: str, *, force: bool = False, progress: bool = True) -> Path:
 
     Args:
         name: a registered dataset name (``embedlab data list``).
-        force: fetch again even if the dataset is in the cache.
+        force: fetch again even if the dataset is in the cache (one with a missing or unreadable
+            manifest is fetched again anyway).
         progress: show progress bars.
 
     Returns:
@@ -87,7 +88,7 @@ def fetch(name: str, *, force: bool = False, progress: bool = True) -> Path:
     """
     spec = get_dataset(name)
     final = dataset_dir(name)
-    if not force and (final / MANIFEST).is_file():
+    if not force and read_manifest(name) is not None:
         logger.info("%s is already fetched in %s", name, final)
         return dataset_path(name)
     started = time.perf_counter()
@@ -107,7 +108,7 @@ def fetch(name: str, *, force: bool = False, progress: bool = True) -> Path:
         files = corpora.BUILDERS[spec.builder](inputs, partial, progress)
         shutil.rmtree(partial / ".src", ignore_errors=True)
         manifest = _manifest(spec, files, partial)
-        _write_json(partial / MANIFEST, manifest)  # last: its presence is what "fetched" means
+        _write_json(partial / MANIFEST, manifest)  # last: a readable manifest is what "fetched" means
         _publish(partial, final)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
@@ -127,7 +128,8 @@ def dataset_path(name: str, split: str | None = None) -> Path:
             dataset's folder is returned.
 
     Raises:
-        DataError: the dataset is not fetched, has no such split, or its files are missing.
+        DataError: the dataset is not fetched (no readable manifest, see ``registry.read_manifest``),
+            has no such split, or its files are missing.
 
     Example:
         >>> dataset_path("en-mix", "train")  # doctest: +SKIP
@@ -135,7 +137,7 @@ def dataset_path(name: str, split: str | None = None) -> Path:
     """
     spec = get_dataset(name)
     folder = dataset_dir(name)
-    if not (folder / MANIFEST).is_file():
+    if read_manifest(name) is None:
         raise DataError(f"dataset {name} is not fetched; run `embedlab data fetch {name}`")
     if split is None:
         path = folder if spec.splits else folder / spec.files[0]

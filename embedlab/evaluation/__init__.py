@@ -30,6 +30,8 @@ from embedlab.evaluation.results import (
     WordSimilarityResult,
     html_table,
     markdown_table,
+    mean_score,
+    to_jsonable,
 )
 from embedlab.evaluation.sts import evaluate_sts, evaluate_sts_sets, mean_spearman
 from embedlab.evaluation.suite import (
@@ -78,8 +80,10 @@ __all__ = [
     "evaluate_word_vectors",
     "html_table",
     "markdown_table",
+    "mean_score",
     "mean_spearman",
     "paired_cosines",
     "probe_data",
     "probe_embeddings",
+    "to_jsonable",
 ]

@@ -54,6 +54,7 @@ def evaluate_probe(
 
     Raises:
         DataError: the set cannot be read (``"mr"`` not fetched yet).
+        ValueError: ``folds`` does not suit the classes (see ``check_folds``), checked before encoding.
 
     Example:
         >>> evaluate_probe(model, "mr").accuracy  # doctest: +SKIP
@@ -63,6 +64,7 @@ def evaluate_probe(
         # Random, not the first N: label files are often sorted by class.
         keep = np.sort(np.random.default_rng(seed).permutation(len(texts))[:limit])
         texts, labels = [texts[i] for i in keep], labels[keep]
+    check_folds(folds, labels)  # before encoding, which may take a while
     embeddings = encode_sentences(encoder, texts, batch_size=batch_size, encode_kwargs=encode_kwargs)
     return probe_embeddings(
         embeddings, labels, folds=folds, seed=seed, C=C, max_iter=max_iter, name=name or default_name
@@ -114,7 +116,7 @@ def probe_embeddings(
         The probe result.
 
     Raises:
-        ValueError: shape mismatch, or a class with fewer members than ``folds``.
+        ValueError: shape mismatch, or ``folds`` does not suit the classes (see ``check_folds``).
 
     Example:
         >>> x = np.r_[np.zeros((20, 2)), np.ones((20, 2))]
@@ -125,11 +127,7 @@ def probe_embeddings(
     y = np.asarray(labels)
     if x.ndim != 2 or len(x) != len(y):
         raise ValueError(f"embeddings {x.shape} and labels {y.shape} do not match")
-    counts = np.unique(y, return_counts=True)[1]
-    if len(counts) < 2 or counts.min() < folds:
-        raise ValueError(
-            f"{folds}-fold stratified CV needs 2+ classes with >= {folds} examples each, got counts {counts.tolist()}"
-        )
+    check_folds(folds, y)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     probe = LogisticRegression(C=C, max_iter=max_iter, random_state=seed)
     scores = 100.0 * cross_val_score(probe, x, y, cv=splitter, scoring="accuracy")
@@ -147,3 +145,30 @@ def probe_embeddings(
         "%s probe: accuracy x100 %.2f +- %.2f (%d folds)", name, result.accuracy, result.accuracy_std, folds
     )
     return result
+
+
+def check_folds(folds: int, labels: np.ndarray | Sequence[int]) -> None:
+    """Check that stratified ``folds``-fold cross-validation can split ``labels``.
+
+    Raises:
+        ValueError: ``folds < 2``, fewer than two classes, or a class with fewer than ``folds`` members;
+            the message says which ``folds`` would work.
+
+    Example:
+        >>> check_folds(3, [0, 0, 1, 1])
+        Traceback (most recent call last):
+        ...
+        ValueError: folds=3 is more than the smallest class has examples (2; class counts [2, 2]): use folds=2
+    """
+    if folds < 2:
+        raise ValueError(f"folds must be at least 2 for cross-validation, got folds={folds}: use folds=2 or more")
+    classes, counts = np.unique(np.asarray(labels), return_counts=True)
+    if len(classes) < 2:
+        raise ValueError(f"a probe needs at least two classes, got {classes.tolist()}")
+    smallest = int(counts.min())
+    if smallest < folds:
+        fix = f"use folds={smallest}" if smallest >= 2 else "add examples of the rarest class (2 or more each)"
+        raise ValueError(
+            f"folds={folds} is more than the smallest class has examples "
+            f"({smallest}; class counts {counts.tolist()}): {fix}"
+        )

@@ -7,6 +7,7 @@ Evaluators depend only on these protocols, so they score anyone's embeddings: em
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -190,6 +191,9 @@ def build_vocab_index(
     Returns:
         The index; invalid rows are logged once as a warning.
 
+    Raises:
+        ValueError: ``restrict_vocab < 0``.
+
     Example:
         >>> idx = build_vocab_index(as_word_vectors({"Paris": np.ones(2), "paris": np.zeros(2)}))
         >>> idx.lookup("PARIS"), idx.invalid_keys
@@ -197,6 +201,8 @@ def build_vocab_index(
     """
     if isinstance(vectors, VocabIndex):
         return vectors
+    if restrict_vocab is not None and restrict_vocab < 0:
+        raise ValueError(f"restrict_vocab must be >= 0 (or None for every row), got {restrict_vocab}")
     vectors = as_word_vectors(vectors)
     keys = vectors.index_to_key if restrict_vocab is None else vectors.index_to_key[:restrict_vocab]
     table = np.asarray(vectors.vectors)[: len(keys)]
@@ -229,6 +235,11 @@ def encode_sentences(
 ) -> np.ndarray:
     """Embed sentences, each distinct sentence exactly once, ``batch_size`` sentences per ``encode`` call.
 
+    When INFO logging is on and ``encode`` takes ``show_progress_bar`` (sentence-transformers, model2vec,
+    ``StaticEmbeddings``), the encoder gets every distinct sentence in one call with
+    ``show_progress_bar=True`` and batches them itself, so one progress bar covers the whole set
+    (unless ``encode_kwargs`` sets ``show_progress_bar``).
+
     Args:
         encoder: anything with ``encode(list[str]) -> (n, d)`` (numpy or torch on CPU).
         sentences: may repeat; duplicates are encoded once and copied.
@@ -249,9 +260,14 @@ def encode_sentences(
     """
     unique = list(dict.fromkeys(sentences))
     kwargs = dict(encode_kwargs or {})
+    step = max(1, batch_size)
+    progress = logger.isEnabledFor(logging.INFO) and "show_progress_bar" not in kwargs
+    if progress and _takes(encoder, "show_progress_bar"):
+        kwargs["show_progress_bar"] = True
+        step = max(1, len(unique))  # one call: the encoder's own bar covers every sentence
     parts = []
-    for start in range(0, len(unique), max(1, batch_size)):
-        batch = unique[start : start + batch_size]
+    for start in range(0, len(unique), step):
+        batch = unique[start : start + step]
         out = encoder.encode(batch, **kwargs)
         if hasattr(out, "detach"):  # a torch tensor
             out = out.detach().cpu().numpy()
@@ -270,3 +286,11 @@ def encode_sentences(
         )
     position = {s: i for i, s in enumerate(unique)}
     return table[[position[s] for s in sentences]]
+
+
+def _takes(encoder: SentenceEncoder, keyword: str) -> bool:
+    """Whether ``encoder.encode`` names ``keyword`` among its parameters."""
+    try:
+        return keyword in inspect.signature(encoder.encode).parameters
+    except (TypeError, ValueError):  # no signature (a builtin or C extension)
+        return False

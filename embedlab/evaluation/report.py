@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from embedlab.evaluation.results import html_table, markdown_table
+from embedlab.evaluation.results import html_table, markdown_table, to_jsonable
 
 logger = logging.getLogger(__name__)
 
@@ -113,5 +113,6 @@ def write_report(run_dir: str | Path, title: str, sections: Sequence[Section], r
     written["html"] = run_dir / "report.html"
     written["html"].write_text("\n".join(page), encoding="utf-8")
     written["json"] = run_dir / "results.json"
-    written["json"].write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    # strict JSON: NaN/inf become null; paths and other objects become strings
+    written["json"].write_text(json.dumps(to_jsonable(results), indent=2, default=str) + "\n", encoding="utf-8")
     return written

@@ -2,13 +2,14 @@
 
 Each result is a frozen dataclass with ``to_dict()`` (every field, JSON-safe) and ``row()`` (the
 headline: task, dataset, metric, score, coverage, n), so results of different tasks share one table.
+``mean_score`` averages headline scores; ``to_jsonable`` turns results and NaN into strict JSON.
 
 Example:
     >>> r = StsResult("sts12", spearman=71.25, pearson=70.0, n_pairs=2234)
     >>> print(Report([r]).to_markdown())
-    | task | dataset | metric | score | coverage | n |
-    |---|---|---|---|---|---|
-    | sts | sts12 | spearman_x100 | 71.2500 | 1.0000 | 2234 |
+    | task | dataset | metric        | score   | coverage | n    |
+    |------|---------|---------------|---------|----------|------|
+    | sts  | sts12   | spearman_x100 | 71.2500 | 1.0000   | 2234 |
 """
 
 from __future__ import annotations
@@ -16,13 +17,17 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
+import logging
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
+logger = logging.getLogger(__name__)
+
 ROW_COLUMNS: tuple[str, ...] = ("task", "dataset", "metric", "score", "coverage", "n")
+AVERAGE = "average"
 
 
 class EvalResult(Protocol):
@@ -45,16 +50,16 @@ class _ResultMixin:
     _derived: ClassVar[tuple[str, ...]] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """Every field and derived metric, JSON-safe (tuples become lists, nested results dicts).
+        """Every field and derived metric, JSON-safe (tuples become lists, nested results dicts); NaN kept.
 
         Returns:
             A flat dict except for list-valued fields (OOV words, analogy sections).
         """
         out: dict[str, Any] = {"task": self.task}
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
-            out[f.name] = _jsonable(getattr(self, f.name))
+            out[f.name] = _convert(getattr(self, f.name), strict=False)
         for name in self._derived:
-            out[name] = _jsonable(getattr(self, name))
+            out[name] = _convert(getattr(self, name), strict=False)
         return out
 
 
@@ -238,28 +243,58 @@ class Report:
         """Append one result."""
         self.results.append(result)
 
-    def rows(self, detail: bool = False) -> list[dict[str, Any]]:
-        """Headline rows (``ROW_COLUMNS``), or with ``detail`` every scalar field of each result."""
-        if not detail:
-            return [r.row() for r in self.results]
-        return [
-            {k: v for k, v in r.to_dict().items() if not isinstance(v, list | dict)} for r in self.results
-        ]
+    def rows(self, detail: bool = False, averages: bool = False) -> list[dict[str, Any]]:
+        """Headline rows (``ROW_COLUMNS``), or with ``detail`` every scalar field of each result.
 
-    def to_markdown(self, detail: bool = False, digits: int = 4) -> str:
-        """A GitHub-flavoured markdown table (with ``# title`` above when set)."""
-        table = markdown_table(self.rows(detail), digits=digits)
+        Args:
+            detail: every scalar field instead of the headline.
+            averages: after the last row of each (task, metric) group of two or more results, add a
+                row with dataset ``"average"`` and the group's ``mean_score`` (coverage and n blank).
+
+        Raises:
+            ValueError: ``detail`` and ``averages`` together.
+
+        Example:
+            >>> rows = Report([StsResult("a", 70.0, 0.0, 9), StsResult("b", 80.0, 0.0, 9)]).rows(averages=True)
+            >>> [(r["dataset"], r["score"]) for r in rows]
+            [('a', 70.0), ('b', 80.0), ('average', 75.0)]
+        """
+        if detail:
+            if averages:
+                raise ValueError("averages apply to the headline rows; pass detail=False")
+            return [
+                {k: v for k, v in r.to_dict().items() if not isinstance(v, list | dict)} for r in self.results
+            ]
+        rows = [r.row() for r in self.results]
+        if not averages:
+            return rows
+        groups: dict[tuple[str, str], list[int]] = {}
+        for i, row in enumerate(rows):
+            groups.setdefault((row["task"], row["metric"]), []).append(i)
+        after = {members[-1]: key for key, members in groups.items() if len(members) > 1}
+        out = []
+        for i, row in enumerate(rows):
+            out.append(row)
+            if i in after:
+                task, metric = after[i]
+                score = mean_score([self.results[j] for j in groups[task, metric]])
+                out.append(_row(task, AVERAGE, metric, score, None, None))
+        return out
+
+    def to_markdown(self, detail: bool = False, digits: int = 4, averages: bool = False) -> str:
+        """A GitHub-flavoured markdown table (with ``# title`` above when set); see ``rows``."""
+        table = markdown_table(self.rows(detail, averages), digits=digits)
         return f"# {self.title}\n\n{table}" if self.title else table
 
-    def to_html(self, detail: bool = False, digits: int = 4) -> str:
-        """An HTML ``<table>`` (with ``<h2>`` title when set)."""
-        table = html_table(self.rows(detail), digits=digits)
+    def to_html(self, detail: bool = False, digits: int = 4, averages: bool = False) -> str:
+        """An HTML ``<table>`` (with ``<h2>`` title when set); see ``rows``."""
+        table = html_table(self.rows(detail, averages), digits=digits)
         return f"<h2>{html.escape(self.title)}</h2>\n{table}" if self.title else table
 
     def to_json(self, indent: int | None = 2) -> str:
         """Every result's ``to_dict()`` under ``"results"`` (NaN written as ``null``)."""
         payload = {"title": self.title, "results": [r.to_dict() for r in self.results]}
-        return json.dumps(_nan_to_none(payload), indent=indent)
+        return json.dumps(to_jsonable(payload), indent=indent)
 
     def save(self, path: str | Path) -> Path:
         """Write by suffix: ``.md``, ``.html`` or ``.json``.
@@ -330,7 +365,39 @@ def html_table(
     return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>"
 
 
-def _row(task: str, dataset: str, metric: str, score: float, coverage: float, n: int) -> dict[str, Any]:
+def mean_score(results: Iterable[EvalResult]) -> float:
+    """Mean of the results' headline ``score`` over those that are not NaN; NaN when none is.
+
+    A result whose score is NaN (too few pairs, nothing answered) is left out with a warning rather than
+    making the whole average NaN.
+
+    Example:
+        >>> mean_score([StsResult("a", 70.0, 0.0, 9), StsResult("b", math.nan, 0.0, 9)])
+        70.0
+    """
+    scores = [(r.dataset, float(r.row()["score"])) for r in results]
+    kept = [s for _, s in scores if not math.isnan(s)]
+    if len(kept) < len(scores):
+        nan = [name for name, s in scores if math.isnan(s)]
+        logger.warning("averaging %d of %d scores, leaving out NaN ones: %s", len(kept), len(scores), nan)
+    return math.fsum(kept) / len(kept) if kept else math.nan
+
+
+def to_jsonable(value: Any) -> Any:
+    """Strict-JSON form of ``value``: NaN/inf -> ``None``, results -> dicts, tuples -> lists, numpy -> Python.
+
+    Dicts and lists are converted recursively; anything else is returned unchanged.
+
+    Example:
+        >>> to_jsonable({"a": (1.5, float("nan")), "b": [float("inf")]})
+        {'a': [1.5, None], 'b': [None]}
+    """
+    return _convert(value, strict=True)
+
+
+def _row(
+    task: str, dataset: str, metric: str, score: float, coverage: float | None, n: int | None
+) -> dict[str, Any]:
     return dict(zip(ROW_COLUMNS, (task, dataset, metric, score, coverage, n), strict=True))
 
 
@@ -342,22 +409,16 @@ def _format(value: Any, digits: int) -> str:
     return str(value)
 
 
-def _jsonable(value: Any) -> Any:
+def _convert(value: Any, *, strict: bool) -> Any:
+    """JSON-shaped ``value``; ``strict`` also replaces non-finite floats with ``None``."""
     if isinstance(value, _ResultMixin):
-        return value.to_dict()
-    if isinstance(value, tuple | list):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "item"):  # numpy scalar
-        return value.item()
-    return value
-
-
-def _nan_to_none(value: Any) -> Any:
-    """Strict JSON has no NaN."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+        value = value.to_dict()
+    elif hasattr(value, "tolist"):  # numpy scalar or array
+        value = value.tolist()
     if isinstance(value, dict):
-        return {k: _nan_to_none(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_nan_to_none(v) for v in value]
+        return {k: _convert(v, strict=strict) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_convert(v, strict=strict) for v in value]
+    if strict and isinstance(value, float) and not math.isfinite(value):
+        return None
     return value

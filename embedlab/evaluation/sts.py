@@ -1,15 +1,14 @@
 """Semantic textual similarity: Spearman (x100) of cosine(embedding(s1), embedding(s2)) vs gold.
 
-As in SentEval and SimCSE: one score per set, plus their plain average. All distinct sentences of all
-the sets are encoded once, in batches. A sentence whose embedding is all zeros (a bag of vectors whose
-words are all unknown) gets cosine 0 with anything; such sentences are counted in ``n_zero_vectors``.
-An encoder that returns NaN raises instead of scoring.
+As in SentEval and SimCSE: one score per set, plus their plain average (``mean_score``). All
+distinct sentences of all the sets are encoded once, in batches. A sentence whose embedding is all
+zeros (a bag of vectors whose words are all unknown) gets cosine 0 with anything; such sentences are
+counted in ``n_zero_vectors``. An encoder that returns NaN raises instead of scoring.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import numpy as np
 
 from embedlab.data.benchmarks import STS_SETS, StsPairs, load_sts
 from embedlab.evaluation.protocols import SentenceEncoder, encode_sentences
-from embedlab.evaluation.results import StsResult
+from embedlab.evaluation.results import StsResult, mean_score
 from embedlab.evaluation.word_similarity import correlations, paired_cosines
 
 logger = logging.getLogger(__name__)
@@ -70,7 +69,7 @@ def evaluate_sts_sets(
         batch_size, encode_kwargs: see ``evaluate_sts``.
 
     Returns:
-        One result per set, in the order given; ``mean_spearman(results)`` is the usual average.
+        One result per set, in the order given; ``mean_score(results)`` is the usual average.
 
     Raises:
         DataError: a set cannot be read.
@@ -78,7 +77,7 @@ def evaluate_sts_sets(
 
     Example:
         >>> results = evaluate_sts_sets(model)  # doctest: +SKIP
-        >>> mean_spearman(results)  # doctest: +SKIP
+        >>> mean_score(results)  # doctest: +SKIP
     """
     if isinstance(datasets, str | Path):
         raise TypeError("datasets must be a sequence of sets; use evaluate_sts for a single set")
@@ -106,5 +105,5 @@ def evaluate_sts_sets(
 
 
 def mean_spearman(results: Sequence[StsResult]) -> float:
-    """Plain average of the sets' Spearman x100 (NaN if any set's is NaN, or no sets)."""
-    return float(np.mean([r.spearman for r in results])) if results else math.nan
+    """Average Spearman x100 of STS results: ``mean_score`` (NaN sets left out, NaN if none)."""
+    return mean_score(results)

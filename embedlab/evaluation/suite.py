@@ -2,9 +2,10 @@
 
 Each evaluator is configured once (its datasets are read at construction, so a bad path fails early)
 and then called on models: ``evaluator(model) -> dict[str, float]``, the dict holding
-``evaluator.primary_metric``. Keys are ``{dataset}_{metric}`` plus an aggregate, prefixed with
-``{name}_`` when a name is given, as sentence-transformers does. The full results of the last call
-stay in ``evaluator.results`` (``evaluator.report()`` renders them).
+``evaluator.primary_metric``. Keys are ``{dataset}_{metric}`` plus an aggregate (``mean_score``: sets
+scoring NaN are left out), prefixed with ``{name}_`` when a name is given, as sentence-transformers
+does. The full results of the last call stay in ``evaluator.results`` (``evaluator.report()`` renders
+them).
 
 Example:
     >>> ev = WordSimilarityEvaluator(["ws353", "simlex999"])
@@ -19,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from tqdm import tqdm
 
 from embedlab.data.benchmarks import (
     ANALOGY_SETS,
@@ -33,10 +34,10 @@ from embedlab.data.benchmarks import (
     load_word_pairs,
 )
 from embedlab.evaluation.analogy import AnalogyMethod, evaluate_analogies
-from embedlab.evaluation.probe import ProbeData, evaluate_probe, probe_data
+from embedlab.evaluation.probe import ProbeData, check_folds, evaluate_probe, probe_data
 from embedlab.evaluation.protocols import SentenceEncoder, build_vocab_index
-from embedlab.evaluation.results import EvalResult, Report
-from embedlab.evaluation.sts import evaluate_sts_sets, mean_spearman
+from embedlab.evaluation.results import EvalResult, Report, mean_score
+from embedlab.evaluation.sts import evaluate_sts_sets
 from embedlab.evaluation.word_similarity import Fallback, OovPolicy, evaluate_word_similarity
 
 logger = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ class WordSimilarityEvaluator(_Evaluator):
                     f"{r.dataset}_coverage": r.coverage,
                 }
             )
-        metrics["spearman_mean"] = float(np.mean([r.spearman for r in results]))
+        metrics["spearman_mean"] = mean_score(results)
         return self._finish(metrics, output_path)
 
 
@@ -184,7 +185,7 @@ class AnalogyEvaluator(_Evaluator):
             metrics.update(
                 {f"{r.dataset}_{r.method}_accuracy": r.accuracy, f"{r.dataset}_coverage": r.coverage}
             )
-        metrics["accuracy_mean"] = float(np.mean([r.accuracy for r in results]))
+        metrics["accuracy_mean"] = mean_score(results)
         return self._finish(metrics, output_path)
 
 
@@ -229,7 +230,7 @@ class STSEvaluator(_Evaluator):
         metrics: dict[str, float] = {}
         for r in results:
             metrics.update({f"{r.dataset}_spearman": r.spearman, f"{r.dataset}_pearson": r.pearson})
-        metrics["spearman_mean"] = mean_spearman(results)
+        metrics["spearman_mean"] = mean_score(results)
         return self._finish(metrics, output_path)
 
 
@@ -243,6 +244,7 @@ class ProbeEvaluator(_Evaluator):
 
     Raises:
         DataError: the set cannot be read.
+        ValueError: ``folds`` does not suit the set's classes (see ``check_folds``).
 
     Example:
         >>> ProbeEvaluator((["good", "bad"] * 10, [1, 0] * 10), folds=2).primary_metric
@@ -262,6 +264,7 @@ class ProbeEvaluator(_Evaluator):
         name: str = "",
     ) -> None:
         texts, labels, self.set_name = probe_data(dataset)
+        check_folds(folds, labels)
         super().__init__(name, f"{self.set_name}_accuracy")
         self.data = (texts, labels)
         self.options: dict[str, Any] = {"folds": folds, "seed": seed, "C": C, "max_iter": max_iter}
@@ -304,6 +307,8 @@ def evaluate_word_vectors(
 ) -> Report:
     """Word similarity on ``datasets`` and analogies on ``analogies``, one row per set (and method).
 
+    A progress bar over the sets is shown when this module's logger is enabled for INFO.
+
     Args:
         vectors: anything ``as_word_vectors`` accepts (gensim ``KeyedVectors``, ``StaticEmbeddings``,
             model2vec ``StaticModel``, a dict).
@@ -320,10 +325,14 @@ def evaluate_word_vectors(
     """
     index = build_vocab_index(vectors, restrict_vocab=restrict_vocab, case_insensitive=case_insensitive)
     report = Report(title="word vectors")
-    for d in datasets:
-        report.add(evaluate_word_similarity(index, d, oov=oov))
-    for a in analogies:
-        data = a if isinstance(a, AnalogySet) else load_analogies(a)
-        for method in analogy_methods:
-            report.add(evaluate_analogies(index, data, method=method, oov=oov))
+    steps = len(datasets) + len(analogies) * len(analogy_methods)
+    with tqdm(total=steps, desc="word vectors", unit="set", disable=not logger.isEnabledFor(logging.INFO)) as bar:
+        for d in datasets:
+            report.add(evaluate_word_similarity(index, d, oov=oov))
+            bar.update()
+        for a in analogies:
+            data = a if isinstance(a, AnalogySet) else load_analogies(a)
+            for method in analogy_methods:
+                report.add(evaluate_analogies(index, data, method=method, oov=oov))
+                bar.update()
     return report

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Literal
 
 import numpy as np
+from tqdm import tqdm
 
 from embedlab.errors import ModelFormatError
 from embedlab.io.compression import COMPRESSION_ERRORS, open_maybe_compressed
@@ -25,6 +26,12 @@ logger = logging.getLogger(__name__)
 
 UnicodeErrors = Literal["strict", "replace", "ignore"]
 _CHUNK = 1 << 20
+_PROGRESS_MIN = 200_000  # show a progress bar for tables at least this big
+
+
+def _progress(total: int | None, path: Path) -> tqdm:
+    show = (total or 0) >= _PROGRESS_MIN and logger.isEnabledFor(logging.INFO)
+    return tqdm(total=total, desc=f"reading {path.name}", unit=" vec", disable=not show, leave=False)
 
 
 def save_word2vec(path: str | Path, words: list[str], vectors: np.ndarray, *, binary: bool = False) -> None:
@@ -141,8 +148,10 @@ def _read_text(f: IO[bytes], path: Path, limit: int | None, errors: UnicodeError
     rows: list[np.ndarray] = []
     lineno = 1 if header else 0
 
+    bar = _progress(cap, path)
     for raw in itertools.chain(pending, f):
         lineno += 1
+        bar.update()
         if cap is not None and len(words) >= cap:
             break
         parts = raw.rstrip().split()
@@ -156,6 +165,7 @@ def _read_text(f: IO[bytes], path: Path, limit: int | None, errors: UnicodeError
         except ValueError as exc:
             raise ModelFormatError(f"{path}:{lineno}: non-numeric value in the vector of {word!r}") from exc
         words.append(word)
+    bar.close()
     if expected is not None and len(words) < (cap or expected):
         raise ModelFormatError(f"{path}: header promises {expected} vectors but the file ends after {len(words)} (truncated?)")
     vectors = np.stack(rows) if rows else np.zeros((0, dim), dtype=np.float32)
@@ -173,7 +183,9 @@ def _read_binary(f: IO[bytes], path: Path, limit: int | None, errors: UnicodeErr
     buf = b""
     pos = 0
     eof = False
+    bar = _progress(wanted, path)
     for i in range(wanted):
+        bar.update()
         while True:
             # skip the optional newline the C tool writes after each vector
             while pos < len(buf) and buf[pos : pos + 1] in (b"\n", b"\r"):
@@ -199,6 +211,7 @@ def _read_binary(f: IO[bytes], path: Path, limit: int | None, errors: UnicodeErr
             vectors = np.concatenate([vectors, np.empty_like(vectors)])
         vectors[i] = np.frombuffer(buf, dtype="<f4", count=dim, offset=space + 1)
         pos = space + 1 + vec_bytes
+    bar.close()
     if limit is None and (buf[pos:].strip() or f.read(64).strip()):
         raise ModelFormatError(f"{path}: data continues after the {n} vectors the header promises; is the header right?")
     return words, vectors[: len(words)]
