@@ -19,13 +19,15 @@ EPILOG = """examples:
   embedlab data fetch en-mix                  fetch the default training corpus (sotu+brown+big+wiki205)
   embedlab eval words vectors.bin             word similarity + analogy of any word2vec file or embedlab folder
   embedlab eval sts minilm                    STS of the packaged all-MiniLM-L6-v2
+  embedlab distill --out x2s                  X2Static vectors from all-MiniLM-L6-v2 on en-mix
+  embedlab train cbow --out cbow              word2vec CBOW on en-mix, the classic baseline
   embedlab demo                               the main job: fetch, evaluate, write a report
 
 Data is cached under $EMBEDLAB_HOME (default: ~/.cache/embedlab)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from embedlab.cli import data, demo, evaluate
+    from embedlab.cli import data, demo, evaluate, static, train
 
     parser = argparse.ArgumentParser(
         prog="embedlab",
@@ -40,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     data.register(sub)
     evaluate.register(sub)
+    static.register(sub)
+    train.register(sub)
     demo.register(sub)
     return parser
 

@@ -31,6 +31,7 @@ import html
 import json
 import logging
 import re
+import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -493,6 +494,17 @@ def build_vectors(inputs: Sequence[Path], out_dir: Path, progress: bool) -> dict
     return {"vectors.bin": FileStats(extra={"n_vectors": len(words), "dim": int(vectors.shape[1])})}
 
 
+def build_onnx_model(inputs: Sequence[Path], out_dir: Path, progress: bool) -> dict[str, FileStats]:
+    """One ``.onnx`` file -> ``model.onnx`` (checked to be an ONNX protobuf, not loaded)."""
+    (path,) = inputs
+    with open(path, "rb") as f:
+        head = f.read(2)
+    if len(head) < 2 or head[0] != 0x08:  # every ONNX ModelProto starts with field 1 (ir_version), varint
+        raise DataError(f"{path.name}: not an ONNX model file")
+    shutil.copyfile(path, out_dir / "model.onnx")
+    return {"model.onnx": FileStats(extra={"bytes": (out_dir / "model.onnx").stat().st_size})}
+
+
 def split_of_block(block: int) -> str:
     """The en-mix split of a 50-sentence block: valid 1%, test 1%, train 98%.
 
@@ -545,4 +557,5 @@ BUILDERS: dict[str, Builder] = {
     "mr": build_mr,
     "googlenews-13k": build_vectors,
     "mixture": build_mixture,
+    "onnx_model": build_onnx_model,
 }

@@ -212,3 +212,37 @@ class TextCorpus:
 def read_sentences(path: str | Path, **kwargs: object) -> list[str]:
     """Read a whole (small) corpus into a list; see ``TextCorpus`` for the options."""
     return list(TextCorpus(path, **kwargs))  # type: ignore[arg-type]
+
+
+def resolve_corpus(spec: str | Path, *, split: str = "train", fetch_missing: bool = True,
+                   **kwargs: object) -> tuple[TextCorpus, list[Path]]:
+    """A corpus from what a user typed: a registered name (fetched on first use) or a file.
+
+    Args:
+        spec: a dataset name from ``embedlab data list`` (e.g. ``en-mix``) or a path.
+        split: which split of a dataset that has splits.
+        fetch_missing: fetch a registered dataset that is not in the cache yet.
+        kwargs: passed to ``TextCorpus`` (format, field, ...).
+
+    Returns:
+        the corpus and the files behind it.
+
+    Raises:
+        DataError: neither a registered corpus nor an existing file.
+    """
+    from embedlab.data.fetch import dataset_path, fetch
+    from embedlab.data.registry import DATASETS, read_manifest
+
+    path = Path(spec)
+    if not path.exists() and str(spec) in DATASETS:
+        name = str(spec)
+        if DATASETS[name].kind != "corpus":
+            raise DataError(f"{name} is a {DATASETS[name].kind} dataset, not a corpus")
+        if read_manifest(name) is None:
+            if not fetch_missing:
+                raise DataError(f"{name} is not fetched; run: embedlab data fetch {name}")
+            fetch(name)
+        path = dataset_path(name, split if DATASETS[name].splits else None)
+    elif not path.exists():
+        raise DataError(f"{spec}: neither a file nor a registered corpus (see `embedlab data list`)")
+    return TextCorpus(path, **kwargs), [path]  # type: ignore[arg-type]

@@ -339,7 +339,7 @@ def _manifest(spec: DatasetSpec, files: dict[str, corpora.FileStats], folder: Pa
     if missing:
         raise DataError(f"building {spec.name} did not produce {missing}")
     entries = {name: {**stats.as_dict(), "sha256": sha256_file(folder / name)} for name, stats in files.items()}
-    counted = spec.kind != "vectors"
+    counted = spec.kind in ("corpus", "classification")
     manifest: dict[str, Any] = {
         "name": spec.name,
         "kind": spec.kind,

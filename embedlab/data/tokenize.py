@@ -54,6 +54,14 @@ class WordTokenizer:
         """Words of one sentence."""
         return [tok for tok, _ in self._pre.pre_tokenize_str(self._normalizer.normalize_str(text))]
 
+    def tokenize_with_spans(self, text: str) -> list[tuple[str, tuple[int, int]]]:
+        """Words with their (start, end) character spans in the normalized text.
+
+        NFKC and lower-casing keep the length of ordinary text, so the spans line up with the raw
+        text in practice (used to align words with a transformer's sub-word offsets).
+        """
+        return self._pre.pre_tokenize_str(self._normalizer.normalize_str(text))
+
     def tokenize_many(self, texts: Iterable[str]) -> Iterator[list[str]]:
         """Stream ``tokenize`` over many sentences."""
         for text in texts:

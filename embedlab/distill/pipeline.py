@@ -1,0 +1,100 @@
+"""End-to-end static-vector runs: corpus -> (teacher pass, cached) -> training -> ``StaticEmbeddings``.
+
+``distill_x2static`` and ``train_cbow`` are what the CLI, the demo and the benchmark call. The
+teacher pass is cached under ``embedlab_home()/contexts/`` by default (keyed by teacher, variant,
+corpus fingerprint and sentence limit), so a second run with other epochs, seeds or min_count, or
+a run that was killed, skips the work already done. Training checkpoints go to ``out_dir``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from embedlab.distill.context_cache import CacheData, Variant, build_cache, corpus_fingerprint
+from embedlab.distill.static_training import StaticTask, StaticTrainConfig, train_static
+from embedlab.models.static import StaticEmbeddings
+from embedlab.paths import embedlab_home
+from embedlab.teachers.contextual import Teacher
+from embedlab.train.loop import LoopResult
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class StaticRun:
+    """What a run produced, and how long each part took."""
+
+    vectors: StaticEmbeddings
+    task: StaticTask
+    cache: CacheData
+    loop: LoopResult
+    teacher_seconds: float  # the whole teacher pass (summed over resumed pieces)
+    train_seconds: float
+
+
+def default_cache_dir(teacher: str | None, variant: str | None, paths: Sequence[Path], max_sentences: int | None) -> Path:
+    """``embedlab_home()/contexts/<teacher>-<variant>-<corpus fingerprint>-<limit>``."""
+    label = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(teacher).name if teacher else "tokens")
+    key = f"{label}-{variant or 'cbow'}-{corpus_fingerprint(paths)[:12]}-{max_sentences or 'all'}"
+    return embedlab_home() / "contexts" / key
+
+
+def distill_x2static(
+    teacher: Teacher,
+    corpus: Iterable[str],
+    paths: Sequence[Path],
+    *,
+    variant: Variant = "sent",
+    config: StaticTrainConfig | None = None,
+    out_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    max_sentences: int | None = None,
+    progress: bool = True,
+) -> StaticRun:
+    """X2Static: CBOW whose context vector is the teacher's (see ``embedlab.models.cbow``).
+
+    Args:
+        teacher: the frozen teacher.
+        corpus, paths: the sentences and the files they come from.
+        variant: ``sent`` (context = the sentence) or ``para`` (context = a block of sentences).
+        config: training hyper-parameters (``method`` is forced to ``x2static``).
+        out_dir: checkpoints and ``metrics.jsonl`` (``None``: no resume).
+        cache_dir: the teacher-pass cache (default: under ``embedlab_home()/contexts``).
+        max_sentences: use only the first N sentences.
+    """
+    config = replace(config or StaticTrainConfig(), method="x2static")
+    cache_dir = cache_dir or default_cache_dir(teacher.name, variant, paths, max_sentences)
+    cache = build_cache(cache_dir, corpus, paths, teacher, variant=variant, max_sentences=max_sentences,
+                        progress=progress)
+    return _train(cache, config, out_dir, progress, float(cache.meta.get("teacher_seconds", 0.0)))
+
+
+def train_cbow(
+    corpus: Iterable[str],
+    paths: Sequence[Path],
+    *,
+    config: StaticTrainConfig | None = None,
+    out_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    max_sentences: int | None = None,
+    progress: bool = True,
+) -> StaticRun:
+    """Classic CBOW with negative sampling, through the same cache, batching and loop as X2Static."""
+    config = replace(config or StaticTrainConfig(method="cbow", epochs=5), method="cbow")
+    cache_dir = cache_dir or default_cache_dir(None, None, paths, max_sentences)
+    cache = build_cache(cache_dir, corpus, paths, None, max_sentences=max_sentences, progress=progress)
+    return _train(cache, config, out_dir, progress, 0.0)
+
+
+def _train(cache: CacheData, config: StaticTrainConfig, out_dir: str | Path | None, progress: bool,
+           teacher_seconds: float) -> StaticRun:
+    started = time.perf_counter()
+    task, loop = train_static(cache, config, out_dir, progress=progress)
+    seconds = time.perf_counter() - started
+    logger.info("%s: %d steps in %.1fs (teacher pass %.1fs)", config.method, loop.steps, seconds, teacher_seconds)
+    return StaticRun(task.result(), task, cache, loop, teacher_seconds, seconds)

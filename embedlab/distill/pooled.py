@@ -1,0 +1,80 @@
+"""Pooled distillation (model2vec's recipe) and the teacher-vector fallback for unknown words.
+
+Each vocabulary word goes through the teacher alone; its vector is the mean of the teacher's token
+states. Optionally PCA to fewer dimensions and SIF re-weighting (a / (a + p(w)), p from corpus
+counts or, without counts, Zipf's law over the rank), as model2vec does. No corpus is needed
+beyond the word list.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from embedlab.errors import EmbedlabError
+from embedlab.models.static import StaticEmbeddings
+from embedlab.teachers.contextual import Teacher
+
+logger = logging.getLogger(__name__)
+
+
+def distill_pooled(
+    teacher: Teacher,
+    words: Sequence[str],
+    counts: np.ndarray | Sequence[int] | None = None,
+    *,
+    pca_dims: int | None = None,
+    sif_a: float | None = None,
+    progress: bool = False,
+) -> StaticEmbeddings:
+    """Static vectors from the teacher used per word.
+
+    Args:
+        teacher: the frozen teacher.
+        words: the vocabulary (most frequent first when there are no counts and SIF is used).
+        counts: corpus counts for SIF weights (optional).
+        pca_dims: reduce to this many dimensions with PCA (``None``: keep the teacher's size).
+        sif_a: apply SIF weights a / (a + p(w)) to the rows (model2vec uses 1e-4); ``None``: none.
+
+    Raises:
+        EmbedlabError: no words, or ``pca_dims`` larger than the data allows.
+    """
+    words = list(words)
+    if not words:
+        raise EmbedlabError("pooled distillation needs at least one word")
+    vectors = teacher.word_vectors(words, progress=progress)
+    if pca_dims is not None and pca_dims < vectors.shape[1]:
+        if pca_dims > len(words):
+            raise EmbedlabError(f"PCA to {pca_dims} dims needs at least that many words (have {len(words)})")
+        from sklearn.decomposition import PCA
+
+        vectors = PCA(n_components=pca_dims, random_state=0).fit_transform(vectors).astype(np.float32)
+    kv = StaticEmbeddings(words, vectors, counts, source=f"pooled({teacher.name})")
+    if sif_a is not None:
+        weights = kv.word_weights("sif", sif_a=sif_a)
+        kv = StaticEmbeddings(words, vectors * weights[:, None], counts, source=kv.source)
+    return kv
+
+
+def add_fallback(kv: StaticEmbeddings, teacher: Teacher, words: Iterable[str]) -> StaticEmbeddings:
+    """Extend ``kv`` with the pooled teacher vector of every word in ``words`` it lacks.
+
+    This is embedlab's out-of-vocabulary policy for distilled vectors: a word outside the corpus
+    vocabulary gets the teacher's vector of the word alone (the same space X2Static's vectors live in).
+
+    Raises:
+        EmbedlabError: ``kv`` and the teacher have different sizes (e.g. after PCA).
+    """
+    if kv.dim != teacher.dim:
+        raise EmbedlabError(f"fallback needs vectors of the teacher's size {teacher.dim}, these have {kv.dim}")
+    norm = (lambda w: w.lower()) if kv.lowercase else (lambda w: w)
+    missing = list(dict.fromkeys(norm(w) for w in words if w and norm(w) not in kv))
+    if not missing:
+        return kv
+    logger.info("adding pooled teacher vectors for %d words outside the vocabulary", len(missing))
+    extra = teacher.word_vectors(missing)
+    counts = None if kv.counts is None else np.concatenate([kv.counts, np.zeros(len(missing), dtype=kv.counts.dtype)])
+    return StaticEmbeddings(list(kv.index_to_key) + missing, np.vstack([kv.vectors, extra]), counts,
+                            lowercase=kv.lowercase, source=f"{kv.source} + teacher fallback")
