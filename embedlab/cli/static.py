@@ -114,9 +114,10 @@ def cmd_distill(args: argparse.Namespace) -> int:
         kept = sorted(((w, c) for w, c in counts.items() if c >= args.min_count), key=lambda wc: (-wc[1], wc[0]))
         kv = distill_pooled(teacher, [w for w, _ in kept], [c for _, c in kept], sif_a=args.sif, progress=progress)
     if args.fallback_benchmarks:
+        from embedlab.data.benchmarks import benchmark_vocabulary
         from embedlab.distill.pooled import add_fallback
 
-        kv = add_fallback(kv, teacher, _benchmark_words())
+        kv = add_fallback(kv, teacher, benchmark_vocabulary())
     if args.dim is not None and args.dim < kv.dim:
         kv = _pca(kv, args.dim)
     return _finish(kv, args, summary)
@@ -144,7 +145,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def _finish(kv: Any, args: argparse.Namespace, summary: dict[str, Any] | None) -> int:
     from embedlab.io.portable import save_model2vec
+    from embedlab.train.loop import is_main_process
 
+    if not is_main_process():  # under torchrun, rank 0 writes and reports
+        return 0
     out = getattr(args, "out", None)
     if out is not None:
         kv.save(out)
@@ -174,17 +178,6 @@ def _head(corpus: Any, n: int | None) -> Any:
     import itertools
 
     return corpus if n is None else itertools.islice(corpus, n)
-
-
-def _benchmark_words() -> list[str]:
-    from embedlab.data.benchmarks import ANALOGY_SETS, WORD_SIMILARITY_SETS, load_analogies, load_word_pairs
-
-    words: list[str] = []
-    for name in WORD_SIMILARITY_SETS:
-        words += [w for pair in load_word_pairs(name).pairs for w in pair]
-    for name in ANALOGY_SETS:
-        words += [w for qs in load_analogies(name).sections.values() for q in qs for w in q]
-    return words
 
 
 def _pca(kv: Any, dim: int) -> Any:

@@ -491,3 +491,14 @@ def _sick_rows(path: Path, lines: list[tuple[int, str]], split: str | None) -> l
             continue
         rows.append(_sentence_pair(path, line_no, line, fields[ia], fields[ib], score))
     return rows
+
+
+def benchmark_vocabulary(*, analogies: bool = True, lowercase: bool = True) -> list[str]:
+    """Every distinct word of the packaged word-similarity sets (and analogy sets), sorted.
+
+    Used to give out-of-vocabulary benchmark words a fallback vector before evaluation.
+    """
+    words = {w for name in WORD_SIMILARITY_SETS for pair in load_word_pairs(name).pairs for w in pair}
+    if analogies:
+        words |= {w for name in ANALOGY_SETS for qs in load_analogies(name).sections.values() for q in qs for w in q}
+    return sorted({w.lower() for w in words} if lowercase else words)

@@ -11,16 +11,16 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from embedlab.distill.context_cache import CacheData, Variant, build_cache, corpus_fingerprint
+from embedlab.distill.context_cache import CacheData, Variant, build_cache, corpus_fingerprint, open_cache
 from embedlab.distill.static_training import StaticTask, StaticTrainConfig, train_static
 from embedlab.models.static import StaticEmbeddings
 from embedlab.paths import embedlab_home
 from embedlab.teachers.contextual import Teacher
-from embedlab.train.loop import LoopResult
+from embedlab.train.loop import LoopResult, barrier, is_main_process
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +69,8 @@ def distill_x2static(
     """
     config = replace(config or StaticTrainConfig(), method="x2static")
     cache_dir = cache_dir or default_cache_dir(teacher.name, variant, paths, max_sentences)
-    cache = build_cache(cache_dir, corpus, paths, teacher, variant=variant, max_sentences=max_sentences,
-                        progress=progress)
+    cache = _shared_cache(lambda: build_cache(cache_dir, corpus, paths, teacher, variant=variant,
+                                              max_sentences=max_sentences, progress=progress), cache_dir)
     return _train(cache, config, out_dir, progress, float(cache.meta.get("teacher_seconds", 0.0)))
 
 
@@ -87,8 +87,16 @@ def train_cbow(
     """Classic CBOW with negative sampling, through the same cache, batching and loop as X2Static."""
     config = replace(config or StaticTrainConfig(method="cbow", epochs=5), method="cbow")
     cache_dir = cache_dir or default_cache_dir(None, None, paths, max_sentences)
-    cache = build_cache(cache_dir, corpus, paths, None, max_sentences=max_sentences, progress=progress)
+    cache = _shared_cache(lambda: build_cache(cache_dir, corpus, paths, None, max_sentences=max_sentences,
+                                              progress=progress), cache_dir)
     return _train(cache, config, out_dir, progress, 0.0)
+
+
+def _shared_cache(build: Callable[[], CacheData], folder: str | Path) -> CacheData:
+    """Under torchrun rank 0 builds the cache while the other ranks wait, then all read it."""
+    cache = build() if is_main_process() else None
+    barrier()
+    return cache if cache is not None else open_cache(folder)
 
 
 def _train(cache: CacheData, config: StaticTrainConfig, out_dir: str | Path | None, progress: bool,

@@ -12,6 +12,7 @@ batches it has already seen and goes on as if it had never stopped.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -92,6 +93,24 @@ def distributed() -> tuple[int, int]:
     return dist.get_rank(), world
 
 
+def _joined(batches: Iterator[Any], context: Any) -> Iterator[Any]:
+    with context:
+        yield from batches
+
+
+def is_main_process() -> bool:
+    """True unless this is a non-zero rank of a ``torchrun`` job (only rank 0 writes files)."""
+    return distributed()[0] == 0
+
+
+def barrier() -> None:
+    """Wait for every rank (a no-op in a single process)."""
+    if distributed()[1] > 1:
+        import torch.distributed as dist
+
+        dist.barrier()
+
+
 def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = None, *,
           steps_per_epoch: int | None = None,
           on_epoch_end: Callable[[int], None] | None = None) -> LoopResult:
@@ -140,7 +159,10 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
         while position["epoch"] < config.epochs:
             epoch = int(position["epoch"])
             skip = int(position["step_in_epoch"])
-            for i, batch in enumerate(task.batches(epoch, rank, world)):
+            # Ranks may get different numbers of batches: DDP's join() lets a rank that ran out
+            # shadow the others' gradient all-reduces instead of hanging them.
+            uneven = model.join() if isinstance(model, nn.parallel.DistributedDataParallel) else contextlib.nullcontext()
+            for i, batch in _joined(enumerate(task.batches(epoch, rank, world)), uneven):
                 if i < skip:
                     continue
                 if config.max_steps is not None and position["global_step"] >= config.max_steps:
