@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import cpu_model  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,7 +126,7 @@ def run(args: argparse.Namespace, np: Any) -> dict[str, Any]:
         "vectors": {"path": _describe(vectors_path), "vocab": len(kv.index_to_key), "dim": int(kv.vector_size)},
         "machine": {
             "cores": os.cpu_count(),
-            "cpu_model": _cpu_model(),
+            "cpu_model": cpu_model(),
             "threads": args.threads,
             "python": platform.python_version(),
             "versions": {
@@ -184,16 +186,6 @@ def _googlenews() -> Path:
     from embedlab.data.fetch import dataset_path
 
     return dataset_path("googlenews-13k")
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _describe(path: Path) -> str:

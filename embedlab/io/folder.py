@@ -152,10 +152,9 @@ def save_static(kv: Any, path: str | Path) -> Path:
     return write_folder(path, config, tensors, vocab.to_tokenizer().to_str())
 
 
-@register_loader("static")
-def load_static(folder: Path, config: dict[str, Any]) -> Any:
+def read_word_table(folder: str | Path) -> tuple[list[str], np.ndarray]:
+    """The words of ``tokenizer.json`` and the ``embeddings`` rows they index, checked to match."""
     from embedlab.data.vocab import read_tokenizer_words
-    from embedlab.models.static import StaticEmbeddings
 
     tensors = read_tensors(folder)
     if "embeddings" not in tensors:
@@ -164,9 +163,18 @@ def load_static(folder: Path, config: dict[str, Any]) -> Any:
     vectors = tensors["embeddings"]
     if vectors.ndim != 2 or vectors.shape[0] != len(words):
         raise ModelFormatError(f"{folder}: tokenizer has {len(words)} words but embeddings have shape {vectors.shape}")
+    return words, vectors
+
+
+@register_loader("static")
+def load_static(folder: Path, config: dict[str, Any]) -> Any:
+    from embedlab.models.static import StaticEmbeddings
+
+    words, vectors = read_word_table(folder)
     if "dim" in config and (not isinstance(config["dim"], int) or vectors.shape[1] != config["dim"]):
         raise ModelFormatError(f"{folder}: config says dim {config['dim']!r} but embeddings have dim {vectors.shape[1]}")
-    return StaticEmbeddings(words, vectors.astype(np.float32), tensors.get("counts"),
+    counts = read_tensors(folder).get("counts")
+    return StaticEmbeddings(words, vectors.astype(np.float32), counts,
                             lowercase=bool(config.get("lowercase", True)), source=str(folder))
 
 

@@ -21,8 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from embedlab.data.vocab import Vocab
-from embedlab.errors import ModelFormatError
-from embedlab.io.folder import TOKENIZER_NAME, read_tensors, register_loader, write_folder
+from embedlab.io.folder import read_word_table, register_loader, write_folder
 from embedlab.models.static import StaticEmbeddings
 
 SPECIALS = ("[UNK]", "[PAD]")
@@ -64,14 +63,6 @@ def save_model2vec(kv: StaticEmbeddings, folder: str | Path, *, normalize: bool 
 @register_loader("model2vec")
 def load_model2vec(folder: Path, config: dict[str, object]) -> StaticEmbeddings:
     """Read a folder written by ``save_model2vec`` back as ``StaticEmbeddings``."""
-    from embedlab.data.vocab import read_tokenizer_words
-
-    tensors = read_tensors(folder)
-    if "embeddings" not in tensors:
-        raise ModelFormatError(f"{folder}: no 'embeddings' tensor")
-    words = read_tokenizer_words(Path(folder) / TOKENIZER_NAME)
-    table = tensors["embeddings"]
-    if table.ndim != 2 or table.shape[0] != len(words):
-        raise ModelFormatError(f"{folder}: tokenizer has {len(words)} words but embeddings have shape {table.shape}")
+    words, table = read_word_table(folder)
     keep = [i for i, w in enumerate(words) if w not in SPECIALS]
     return StaticEmbeddings([words[i] for i in keep], table[keep].astype(np.float32), source=str(folder))
