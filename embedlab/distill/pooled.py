@@ -58,23 +58,35 @@ def distill_pooled(
     return kv
 
 
-def add_fallback(kv: StaticEmbeddings, teacher: Teacher, words: Iterable[str]) -> StaticEmbeddings:
-    """Extend ``kv`` with the pooled teacher vector of every word in ``words`` it lacks.
+def add_fallback(kv: StaticEmbeddings, teacher: Teacher, words: Iterable[str], *, align: bool = True,
+                 fit_words: int = 20_000, ridge: float = 1.0) -> StaticEmbeddings:
+    """Extend ``kv`` with a teacher-based vector for every word in ``words`` it lacks.
 
     This is embedlab's out-of-vocabulary policy for distilled vectors: a word outside the corpus
-    vocabulary gets the teacher's vector of the word alone (the same space X2Static's vectors live in).
+    vocabulary gets its pooled teacher vector (the word through the teacher alone), mapped into
+    ``kv``'s space by a linear map fitted (ridge least squares) from the pooled vectors of ``kv``'s
+    ``fit_words`` first words to their rows in ``kv``. Without the map (``align=False``) the raw
+    pooled vectors sit in a different space from trained vectors, and cosines across the two are
+    meaningless.
 
     Raises:
-        EmbedlabError: ``kv`` and the teacher have different sizes (e.g. after PCA).
+        EmbedlabError: ``align=False`` and ``kv`` and the teacher have different sizes.
     """
-    if kv.dim != teacher.dim:
-        raise EmbedlabError(f"fallback needs vectors of the teacher's size {teacher.dim}, these have {kv.dim}")
     norm = (lambda w: w.lower()) if kv.lowercase else (lambda w: w)
     missing = list(dict.fromkeys(norm(w) for w in words if w and norm(w) not in kv))
     if not missing:
         return kv
-    logger.info("adding pooled teacher vectors for %d words outside the vocabulary", len(missing))
+    logger.info("adding teacher vectors for %d words outside the vocabulary", len(missing))
     extra = teacher.word_vectors(missing)
+    if align:
+        fit = kv.index_to_key[:fit_words]
+        pooled = teacher.word_vectors(fit).astype(np.float64)  # (n, d_teacher)
+        target = kv.vectors[: len(fit)].astype(np.float64)  # (n, d)
+        gram = pooled.T @ pooled + ridge * np.eye(pooled.shape[1])
+        extra = (extra @ np.linalg.solve(gram, pooled.T @ target)).astype(np.float32)  # (m, d)
+    elif kv.dim != teacher.dim:
+        raise EmbedlabError(f"fallback without alignment needs vectors of the teacher's size {teacher.dim}, "
+                            f"these have {kv.dim}")
     counts = None if kv.counts is None else np.concatenate([kv.counts, np.zeros(len(missing), dtype=kv.counts.dtype)])
     return StaticEmbeddings(list(kv.index_to_key) + missing, np.vstack([kv.vectors, extra]), counts,
                             lowercase=kv.lowercase, source=f"{kv.source} + teacher fallback")
