@@ -24,7 +24,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    "one sentence per line (default: en-mix, its train split)")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder (also holds checkpoints)")
     p.add_argument("--min-count", type=int, default=10, help="ignore rarer words (default 10, the paper's)")
-    p.add_argument("--epochs", type=int, default=None, help="passes over the corpus")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="passes over the corpus (default: 1 for x2static, the paper's; 5 for cbow)")
     p.add_argument("--batch-size", type=int, default=1024, help="(context, target) pairs per step")
     p.add_argument("--lr", type=float, default=1e-3, help="SparseAdam learning rate (default 1e-3)")
     p.add_argument("--negatives", type=int, default=10, help="negatives per target (default 10)")
@@ -52,12 +53,13 @@ def register(sub: Any) -> None:
     d.add_argument("--teacher", default="minilm",
                    help="minilm (packaged all-MiniLM-L6-v2), minilm-onnx-int8, paraphrase-minilm-l3, "
                         "a Hugging Face folder or hub name, or an .onnx file (default: minilm)")
-    d.add_argument("--method", choices=["x2static", "pooled"], default="x2static")
+    d.add_argument("--method", choices=["x2static", "pooled"], default="x2static", help="default x2static")
     d.add_argument("--variant", choices=["sent", "para"], default="sent", help="x2static context (default sent)")
     d.add_argument("--dim", type=int, default=None, help="reduce to D dimensions with PCA at the end")
     d.add_argument("--sif", type=float, default=None, metavar="A", help="pooled: SIF weights a/(a+p(w)) (model2vec: 1e-4)")
     d.add_argument("--fallback-benchmarks", action="store_true",
-                   help="add pooled teacher vectors for benchmark words outside the corpus vocabulary")
+                   help="give benchmark words outside the corpus vocabulary the teacher's vector, mapped "
+                        "into the table's space (embedlab's OOV fallback)")
     d.add_argument("--batch-tokens", type=int, default=None, help="teacher: padded tokens per forward pass")
     _common(d)
     d.set_defaults(func=cmd_distill)
