@@ -224,13 +224,23 @@ class StaticEmbeddings:
         if isinstance(sentences, str):
             sentences = [sentences]
         del batch_size, show_progress_bar, convert_to_numpy  # sentence-transformers compatibility only
+        import torch
+        import torch.nn.functional as F
+
         weights = self.word_weights(pooling, sif_a)
-        out = np.zeros((len(sentences), self.dim), dtype=np.float32)
+        ids: list[int] = []
+        offsets = np.zeros(len(sentences), dtype=np.int64)
         for row, sentence in enumerate(sentences):
-            ids = self._lookup(self.tokenize(sentence))
-            if ids:
-                w = weights[ids]
-                out[row] = (w[:, None] * self._vectors[ids]).sum(axis=0) / max(float(w.sum()), 1e-12)
+            offsets[row] = len(ids)
+            ids.extend(self._lookup(self.tokenize(sentence)))
+        index = torch.as_tensor(np.asarray(ids, dtype=np.int64))
+        w = torch.from_numpy(weights)[index]  # (T,)
+        # One weighted bag sum for all sentences: no per-sentence numpy calls, no (T, d) copy.
+        sums = F.embedding_bag(index, torch.from_numpy(self._vectors), torch.from_numpy(offsets), mode="sum",
+                               per_sample_weights=w)  # (n, d)
+        totals = torch.zeros(len(sentences), dtype=torch.float32).index_add_(
+            0, torch.repeat_interleave(torch.arange(len(sentences)), torch.from_numpy(np.diff(offsets, append=len(ids)))), w)
+        out = (sums / totals.clamp(min=1e-12).unsqueeze(1)).numpy()
         if normalize:
             norms = np.linalg.norm(out, axis=1, keepdims=True)
             out /= np.where(norms == 0, 1, norms)
@@ -243,11 +253,12 @@ class StaticEmbeddings:
             for i, word in enumerate(self.index_to_key):
                 folded.setdefault(word.lower(), i)
             self._folded = folded
+        exact, folded_ = self.key_to_index, self._folded
         ids = []
         for tok in tokens:
-            idx = self.key_to_index.get(tok)
+            idx = exact.get(tok)
             if idx is None:
-                idx = self._folded.get(tok.lower())
+                idx = folded_.get(tok.lower())
             if idx is not None:
                 ids.append(idx)
         return ids
