@@ -118,10 +118,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         (folder / "seconds.json").write_text(json.dumps({"seconds": timings[name]}))
         return kv
 
-    def seconds(name: str) -> float | None:
-        path = work / name / "seconds.json"
-        return json.loads(path.read_text())["seconds"] if path.is_file() else None
-
     # Memory first: these subprocesses also produce the paraphrase-MiniLM-L3 X2Static vectors.
     memory = measure_memory(work, args.threads)
 
@@ -167,7 +163,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                      out_dir=work / "embedlab-cbow-run", progress=False)
     models["embedlab-cbow"] = eml.vectors
     models["embedlab-cbow (output)"] = eml.task.result("output")
-    timings["embedlab-cbow"] = eml.train_seconds
+    if eml.loop.steps > eml.loop.resumed_from:  # trained now, not resumed from a finished checkpoint
+        (work / "embedlab-cbow-run" / "seconds.json").write_text(json.dumps({"seconds": eml.train_seconds}))
     models["model2vec(minilm)"] = _model2vec_words(work, vocab)
 
     fallbacks = {"x2static-sent-paper-onnx-int8": "minilm-onnx-int8", "x2static-sent-paper-L3": "paraphrase-minilm-l3",
@@ -206,7 +203,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "speed": speed,
         "memory": memory,
         "runs": runs,
-        "seconds": {k: seconds(k) or v for k, v in timings.items()},
+        "seconds": {p.parent.name: json.loads(p.read_text())["seconds"] for p in sorted(work.glob("*/seconds.json"))},
         "notes": notes,
         "setup": {"corpus": "en-mix train" + (f" (first {LIMIT} sentences: smoke run)" if LIMIT else ""), "min_count": MIN_COUNT, "vocab": len(vocab),
                   "paper_settings": PAPER, "small_corpus_settings": SMALL_CORPUS,
