@@ -138,12 +138,14 @@ class Teacher:
     def encode(self, sentences: str | Sequence[str], *, batch_size: int | None = None,
                show_progress_bar: bool | None = None, convert_to_numpy: bool = True,
                normalize_embeddings: bool = False) -> np.ndarray:
-        """Sentence embeddings (mean pooling), so a teacher is a ``SentenceEncoder`` too."""
-        del convert_to_numpy
+        """Sentence embeddings (mean pooling), so a teacher is a ``SentenceEncoder`` too.
+
+        ``batch_size`` and ``convert_to_numpy`` are accepted for sentence-transformers compatibility;
+        batches are sized by the teacher's token budget instead.
+        """
+        del convert_to_numpy, batch_size
         if isinstance(sentences, str):
             sentences = [sentences]
-        if batch_size:
-            self.batch_size = batch_size
         vectors = self.context_vectors(sentences, progress=bool(show_progress_bar))
         if normalize_embeddings:
             vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
