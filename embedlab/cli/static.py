@@ -120,8 +120,10 @@ def cmd_distill(args: argparse.Namespace) -> int:
         from embedlab.distill.pooled import add_fallback
 
         kv = add_fallback(kv, teacher, benchmark_vocabulary())
-    if args.dim is not None and args.dim < kv.dim:
-        kv = _pca(kv, args.dim)
+    if args.dim is not None:
+        from embedlab.distill.pooled import reduce_dims
+
+        kv = reduce_dims(kv, args.dim)
     return _finish(kv, args, summary)
 
 
@@ -180,12 +182,3 @@ def _head(corpus: Any, n: int | None) -> Any:
     import itertools
 
     return corpus if n is None else itertools.islice(corpus, n)
-
-
-def _pca(kv: Any, dim: int) -> Any:
-    from sklearn.decomposition import PCA
-
-    from embedlab.models.static import StaticEmbeddings
-
-    reduced = PCA(n_components=dim, random_state=0).fit_transform(kv.vectors)
-    return StaticEmbeddings(kv.index_to_key, reduced, kv.counts, lowercase=kv.lowercase, source=f"{kv.source} (PCA {dim})")

@@ -44,18 +44,32 @@ def distill_pooled(
     words = list(words)
     if not words:
         raise EmbedlabError("pooled distillation needs at least one word")
-    vectors = teacher.word_vectors(words, progress=progress)
-    if pca_dims is not None and pca_dims < vectors.shape[1]:
-        if pca_dims > len(words):
-            raise EmbedlabError(f"PCA to {pca_dims} dims needs at least that many words (have {len(words)})")
-        from sklearn.decomposition import PCA
-
-        vectors = PCA(n_components=pca_dims, random_state=0).fit_transform(vectors).astype(np.float32)
-    kv = StaticEmbeddings(words, vectors, counts, source=f"pooled({teacher.name})")
+    kv = StaticEmbeddings(words, teacher.word_vectors(words, progress=progress), counts,
+                          source=f"pooled({teacher.name})")
+    if pca_dims is not None:
+        kv = reduce_dims(kv, pca_dims)
+    vectors = kv.vectors
     if sif_a is not None:
         weights = kv.word_weights("sif", sif_a=sif_a)
         kv = StaticEmbeddings(words, vectors * weights[:, None], counts, source=kv.source)
     return kv
+
+
+def reduce_dims(kv: StaticEmbeddings, dim: int) -> StaticEmbeddings:
+    """PCA of the table to ``dim`` dimensions (a no-op when it is not larger).
+
+    Raises:
+        EmbedlabError: fewer words than ``dim``.
+    """
+    if dim >= kv.dim:
+        return kv
+    if dim > len(kv):
+        raise EmbedlabError(f"PCA to {dim} dims needs at least that many words (have {len(kv)})")
+    from sklearn.decomposition import PCA
+
+    reduced = PCA(n_components=dim, random_state=0).fit_transform(kv.vectors).astype(np.float32)
+    return StaticEmbeddings(kv.index_to_key, reduced, kv.counts, lowercase=kv.lowercase,
+                            source=f"{kv.source} (PCA {dim})")
 
 
 def add_fallback(kv: StaticEmbeddings, teacher: Teacher, words: Iterable[str], *, align: bool = True,

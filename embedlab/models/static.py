@@ -234,13 +234,13 @@ class StaticEmbeddings:
             offsets[row] = len(ids)
             ids.extend(self._lookup(self.tokenize(sentence)))
         index = torch.as_tensor(np.asarray(ids, dtype=np.int64))
-        w = torch.from_numpy(weights)[index]  # (T,)
+        bags = torch.from_numpy(offsets)
+        table = torch.from_numpy(weights)
         # One weighted bag sum for all sentences: no per-sentence numpy calls, no (T, d) copy.
-        sums = F.embedding_bag(index, torch.from_numpy(self._vectors), torch.from_numpy(offsets), mode="sum",
-                               per_sample_weights=w)  # (n, d)
-        totals = torch.zeros(len(sentences), dtype=torch.float32).index_add_(
-            0, torch.repeat_interleave(torch.arange(len(sentences)), torch.from_numpy(np.diff(offsets, append=len(ids)))), w)
-        out = (sums / totals.clamp(min=1e-12).unsqueeze(1)).numpy()
+        sums = F.embedding_bag(index, torch.from_numpy(self._vectors), bags, mode="sum",
+                               per_sample_weights=table[index])  # (n, d)
+        totals = F.embedding_bag(index, table.unsqueeze(1), bags, mode="sum")  # (n, 1): each bag's weight
+        out = (sums / totals.clamp(min=1e-12)).numpy()
         if normalize:
             norms = np.linalg.norm(out, axis=1, keepdims=True)
             out /= np.where(norms == 0, 1, norms)
