@@ -49,7 +49,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import cpu_model  # noqa: E402
+from common import cpu_model, interleave, summarize, timed  # noqa: E402
 
 MIN_COUNT = 10
 PAPER = {"epochs": 1, "lr": 1e-3}
@@ -411,27 +411,6 @@ def measure_memory(work: Path, threads: int) -> dict[str, Any]:
         (work / f"rss-{label}.json").write_text(json.dumps(out[label]))
     out["ratio"] = round(out["all"]["peak_rss_mib"] / out["quarter"]["peak_rss_mib"], 3)
     return out
-
-
-def timed(fn: Callable[[], Any]) -> float:
-    started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started
-
-
-def interleave(a: Callable[[], Any], b: Callable[[], Any], repeats: int) -> tuple[list[float], list[float]]:
-    """A B A B ... after one warm-up of each; returns the timings of each."""
-    a()
-    b()
-    ta, tb = [], []
-    for _ in range(repeats):
-        ta.append(timed(a))
-        tb.append(timed(b))
-    return ta, tb
-
-
-def summarize(times: list[float]) -> dict[str, float]:
-    return {"median": round(statistics.median(times), 3), "min": round(min(times), 3), "max": round(max(times), 3)}
 
 
 def _x100(x: float) -> float:

@@ -21,13 +21,16 @@ EPILOG = """examples:
   embedlab eval sts minilm                    STS of the packaged all-MiniLM-L6-v2
   embedlab distill --out x2s                  X2Static vectors from all-MiniLM-L6-v2 on en-mix
   embedlab train cbow --out cbow              word2vec CBOW on en-mix, the classic baseline
+  embedlab train lm --tied --out lm           a tied 2-layer LSTM language model on en-mix
+  embedlab generate lm --prompt "the"         sample from it (--temperature, --top-k, --top-p)
+  embedlab train tagger --out pos             a biLSTM POS tagger on the Brown corpus
   embedlab demo                               the main job: fetch, evaluate, write a report
 
 Data is cached under $EMBEDLAB_HOME (default: ~/.cache/embedlab)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from embedlab.cli import data, demo, evaluate, static, train
+    from embedlab.cli import data, demo, evaluate, lm, static, train
 
     parser = argparse.ArgumentParser(
         prog="embedlab",
@@ -44,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.register(sub)
     static.register(sub)
     train.register(sub)
+    lm.register(sub)
     demo.register(sub)
     return parser
 

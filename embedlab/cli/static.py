@@ -65,8 +65,12 @@ def register(sub: Any) -> None:
     d.set_defaults(func=cmd_distill)
 
     e = sub.add_parser("export", help="convert word vectors to word2vec or a model2vec/sentence-transformers folder",
-                       description="Convert word vectors (embedlab folder or word2vec file) to other formats.")
-    e.add_argument("vectors", help="embedlab folder or word2vec .txt/.bin")
+                       description="Convert word vectors (embedlab folder or word2vec file) to other formats; "
+                                   "from a language model folder, export its input, output or tied embedding.")
+    e.add_argument("vectors", help="embedlab folder (word vectors or a language model) or word2vec .txt/.bin")
+    e.add_argument("--embedding", choices=["input", "output", "tied"], default=None,
+                   help="for a language model: which embedding (default: tied if tied, else input)")
+    e.add_argument("--out", type=Path, default=None, metavar="DIR", help="also write an embedlab word-vector folder")
     _outputs(e)
     e.set_defaults(func=cmd_export, no_eval=True)
 
@@ -140,11 +144,19 @@ def cmd_cbow(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from embedlab.io.folder import load_vectors
+    from embedlab.io.folder import load, load_vectors
+    from embedlab.lm.model import LanguageModel
 
-    if args.word2vec is None and args.model2vec is None:
-        raise ValueError("say what to write: --word2vec FILE and/or --model2vec DIR")
-    return _finish(load_vectors(args.vectors), args, None)
+    if args.word2vec is None and args.model2vec is None and args.out is None:
+        raise ValueError("say what to write: --out DIR, --word2vec FILE and/or --model2vec DIR")
+    path = Path(args.vectors)
+    model = load(path) if path.is_dir() else None
+    if isinstance(model, LanguageModel):
+        which = args.embedding or ("tied" if model.config.tied else "input")
+        return _finish(model.embeddings(which), args, None)  # type: ignore[arg-type]
+    if args.embedding is not None:
+        raise ValueError(f"{path}: --embedding applies to a language model folder")
+    return _finish(load_vectors(path), args, None)
 
 
 def _finish(kv: Any, args: argparse.Namespace, summary: dict[str, Any] | None) -> int:

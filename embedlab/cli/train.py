@@ -6,10 +6,12 @@ from typing import Any
 
 
 def register(sub: Any) -> None:
-    from embedlab.cli import static
+    from embedlab.cli import lm, static, supervised
 
-    p = sub.add_parser("train", help="train a model on a corpus (cbow, ...)",
+    p = sub.add_parser("train", help="train a model: cbow, lm, classifier, tagger",
                        description="Train a model from scratch on a corpus (default: en-mix).")
     tsub = p.add_subparsers(dest="train_command", metavar="MODEL")
     static.register_train(tsub)
+    lm.register_train(tsub)
+    supervised.register_train(tsub)
     p.set_defaults(func=lambda args: p.print_help() or 2)

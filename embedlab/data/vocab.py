@@ -152,7 +152,7 @@ class Vocab:
     def from_lists(
         cls,
         itos: Sequence[str],
-        counts: Sequence[int],
+        counts: Sequence[int] | np.ndarray,
         *,
         specials: Sequence[str] = (),
         unk: str | None = None,

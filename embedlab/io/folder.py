@@ -91,7 +91,10 @@ def load(path: str | Path) -> Any:
 def _import_model_families() -> None:
     """Import modules whose loaders register themselves (kept lazy to keep imports light)."""
     import embedlab.io.portable  # noqa: F401
+    import embedlab.lm.model  # noqa: F401
     import embedlab.models.static  # noqa: F401
+    import embedlab.supervised.classification  # noqa: F401
+    import embedlab.supervised.tagging  # noqa: F401
 
 
 def write_folder(folder: str | Path, config: dict[str, Any], tensors: dict[str, np.ndarray], tokenizer_json: str) -> Path:

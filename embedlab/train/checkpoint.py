@@ -23,6 +23,42 @@ from torch import nn
 from embedlab.errors import ModelFormatError
 
 
+def state_tensors(model: nn.Module) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """The model's state dict with each shared tensor once (tied weights), and the aliases dropped.
+
+    safetensors refuses two names for one storage; a tied model (decoder.weight is
+    embedding.weight) is saved once and re-tied by the model's own constructor on load.
+    """
+    weights: dict[str, torch.Tensor] = {}
+    aliases: dict[str, str] = {}
+    seen: dict[tuple[int, int, tuple[int, ...]], str] = {}
+    for name, tensor in model.state_dict().items():
+        key = (tensor.untyped_storage().data_ptr(), tensor.storage_offset(), tuple(tensor.shape))
+        if tensor.numel() and key in seen:
+            aliases[name] = seen[key]
+            continue
+        seen[key] = name
+        weights[name] = tensor.detach().contiguous().cpu()
+    return weights, aliases
+
+
+def load_state_tensors(model: nn.Module, weights: dict[str, torch.Tensor], aliases: dict[str, str]) -> None:
+    """Load what ``state_tensors`` wrote; the aliased names must be tied in ``model`` already.
+
+    Raises:
+        ModelFormatError: names missing from the file, unexpected names, or an alias that the model
+            does not tie (loading it would silently leave random weights).
+    """
+    missing, unexpected = model.load_state_dict(weights, strict=False)
+    untied = [name for name in missing if name not in aliases]
+    if untied or unexpected:
+        raise ModelFormatError(f"weights do not fit the model: missing {untied}, unexpected {list(unexpected)}")
+    state = model.state_dict()
+    for name, original in aliases.items():
+        if name not in state or state[name].data_ptr() != state[original].data_ptr():
+            raise ModelFormatError(f"{name} is stored as a tie to {original}, but the model does not tie them")
+
+
 def save_checkpoint(folder: str | Path, model: nn.Module, optimizers: list[torch.optim.Optimizer],
                     position: dict[str, Any], rng: dict[str, torch.Tensor]) -> None:
     """Write a checkpoint atomically (see the module docstring)."""
@@ -30,7 +66,7 @@ def save_checkpoint(folder: str | Path, model: nn.Module, optimizers: list[torch
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
-        weights = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+        weights, aliases = state_tensors(model)
         save_file(weights, str(tmp / "model.safetensors"))
         tensors: dict[str, torch.Tensor] = {f"rng/{k}": v.contiguous() for k, v in rng.items()}
         optim_json = []
@@ -45,7 +81,7 @@ def save_checkpoint(folder: str | Path, model: nn.Module, optimizers: list[torch
                         scalars.setdefault(str(pid), {})[key] = value
             optim_json.append({"param_groups": sd["param_groups"], "scalars": scalars})
         save_file(tensors, str(tmp / "optim.safetensors"))
-        state = {"position": position, "optimizers": optim_json}
+        state = {"position": position, "optimizers": optim_json, "aliases": aliases}
         (tmp / "state.json").write_text(json.dumps(state, indent=1), encoding="utf-8")
         old = folder.with_name(folder.name + ".old")
         if folder.exists():
@@ -69,7 +105,7 @@ def load_checkpoint(folder: str | Path, model: nn.Module, optimizers: list[torch
         weights = load_file(str(folder / "model.safetensors"))
         tensors = load_file(str(folder / "optim.safetensors"))
         state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
-        model.load_state_dict(weights)
+        load_state_tensors(model, weights, state.get("aliases", {}))
     except (OSError, ValueError, SafetensorError, RuntimeError, KeyError) as exc:
         raise ModelFormatError(f"{folder}: cannot resume from this checkpoint ({exc}); "
                                "delete it to start over") from exc

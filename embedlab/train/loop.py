@@ -5,9 +5,14 @@ a loss); the loop does the rest. Under ``torchrun`` (``WORLD_SIZE`` > 1) the sam
 PyTorch DistributedDataParallel (gloo on CPU, NCCL on GPU): each rank takes every WORLD_SIZE-th
 batch and only rank 0 writes checkpoints and logs.
 
-Resume: the loop position (epoch, step within it, global step) and the RNG state are saved with
-the weights; batch streams are deterministic given (seed, epoch), so a resumed run skips the
-batches it has already seen and goes on as if it had never stopped.
+Resume: the loop position (epoch, step within it, global step, best validation score, learning
+rates) and the RNG state are saved with the weights; batch streams are deterministic given (seed,
+epoch), so a resumed run skips the batches it has already seen and goes on as if it had never stopped.
+
+Validation: given ``evaluate``, the loop scores the model every ``eval_every`` steps and at each
+epoch end, calls ``on_best`` when the score improves (the caller saves its best model there) and,
+with ``anneal`` < 1, multiplies every learning rate by ``anneal`` when it does not (the
+plateau schedule of pytorch/examples ``word_language_model``: SGD lr / 4).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import torch
 from torch import nn
@@ -62,6 +67,11 @@ class LoopConfig:
         log_every: write a line to ``metrics.jsonl`` every N steps.
         grad_clip: clip the gradient norm to this (0 = off; sparse gradients are never clipped).
         progress: show a progress bar.
+        eval_every: validate every N steps as well as at epoch ends (0 = epoch ends only).
+        eval_mode: ``"min"`` (a loss, a perplexity) or ``"max"`` (an accuracy, a correlation).
+        anneal: multiply the learning rates by this when a validation does not improve (1 = never).
+        min_lr: never anneal below this learning rate.
+        perplexity: also show exp(loss) (for language models, whose loss is the mean NLL).
     """
 
     epochs: int = 1
@@ -70,6 +80,11 @@ class LoopConfig:
     log_every: int = 100
     grad_clip: float = 0.0
     progress: bool = True
+    eval_every: int = 0
+    eval_mode: Literal["min", "max"] = "min"
+    anneal: float = 1.0
+    min_lr: float = 0.0
+    perplexity: bool = False
 
 
 @dataclass
@@ -79,6 +94,8 @@ class LoopResult:
     last_loss: float
     losses: list[float] = field(default_factory=list)
     resumed_from: int = 0
+    best: float | None = None
+    evaluations: list[dict[str, float]] = field(default_factory=list)
 
 
 def distributed() -> tuple[int, int]:
@@ -111,17 +128,40 @@ def barrier() -> None:
         dist.barrier()
 
 
+def _units(task: TrainingTask, batch: Any) -> int:
+    """How many tokens/examples ``batch`` holds, if the task says (``task.units(batch)``)."""
+    units = getattr(task, "units", None)
+    return int(units(batch)) if callable(units) else 0
+
+
+def _shared_score(score: float | None, world: int) -> float:
+    """Rank 0's validation score, on every rank (so every rank anneals alike)."""
+    if world > 1:
+        import torch.distributed as dist
+
+        box = [score]
+        dist.broadcast_object_list(box, src=0)
+        score = box[0]
+    assert score is not None
+    return float(score)
+
+
 def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = None, *,
           steps_per_epoch: int | None = None,
-          on_epoch_end: Callable[[int], None] | None = None) -> LoopResult:
+          on_epoch_end: Callable[[int], None] | None = None,
+          evaluate: Callable[[nn.Module], float] | None = None,
+          on_best: Callable[[float], None] | None = None) -> LoopResult:
     """Run ``task`` to the end, resuming from ``out_dir/checkpoint`` when one is there.
 
     Args:
-        task: model, optimizers, batches and loss.
-        config: epochs, steps, checkpointing.
+        task: model, optimizers, batches and loss. A task with ``units(batch) -> int`` (tokens in
+            the batch) gets a units/s figure in the progress bar and the metrics.
+        config: epochs, steps, checkpointing, validation schedule.
         out_dir: where ``checkpoint/`` and ``metrics.jsonl`` go (``None``: no checkpoints).
         steps_per_epoch: for the progress bar's ETA, when known.
-        on_epoch_end: called with the epoch number after each epoch (e.g. to evaluate).
+        on_epoch_end: called with the epoch number after each epoch.
+        evaluate: validation score of the (unwrapped) model; run on rank 0 in eval mode, no grad.
+        on_best: called on rank 0 with the score whenever it improves (save the model there).
 
     Raises:
         EmbedlabError: the loss became NaN or infinite (the message names the step).
@@ -132,7 +172,7 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
         model = nn.parallel.DistributedDataParallel(model)
     optimizers = task.optimizers(model)
     ckpt = Path(out_dir) / "checkpoint" if out_dir is not None else None
-    position = {"epoch": 0, "step_in_epoch": 0, "global_step": 0}
+    position: dict[str, Any] = {"epoch": 0, "step_in_epoch": 0, "global_step": 0, "best": None, "evaluations": []}
     if out_dir is not None:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
     if ckpt is not None and (ckpt / "state.json").is_file():
@@ -141,6 +181,8 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
             torch.set_rng_state(rng["torch"])
         logger.info("resumed from %s at epoch %d step %d", ckpt, position["epoch"], position["global_step"])
     resumed_from = int(position["global_step"])
+    position.setdefault("best", None)
+    position.setdefault("evaluations", [])
     metrics = open(Path(out_dir) / "metrics.jsonl", "a", encoding="utf-8") if out_dir and rank == 0 else None  # noqa: SIM115
     total = config.epochs * steps_per_epoch if steps_per_epoch else None
     if config.max_steps is not None:
@@ -148,6 +190,37 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
     started = time.perf_counter()
     losses: list[float] = []
     last = math.nan
+    units_done, units_clock = 0, time.perf_counter()
+
+    def validate() -> None:
+        if evaluate is None:
+            return
+        score: float | None = None
+        if rank == 0:
+            was_training = task.model.training
+            task.model.eval()
+            with torch.no_grad():
+                score = float(evaluate(task.model))
+            task.model.train(was_training)
+        score = _shared_score(score, world)
+        best = position["best"]
+        improved = best is None or (score < best if config.eval_mode == "min" else score > best)
+        lr = optimizers[0].param_groups[0]["lr"] if optimizers else math.nan
+        record = {"step": int(position["global_step"]), "epoch": int(position["epoch"]), "score": score, "lr": lr}
+        position["evaluations"].append(record)
+        if metrics is not None:
+            metrics.write(json.dumps({"validation": score, **record}) + "\n")
+            metrics.flush()
+        if improved:
+            position["best"] = score
+            if on_best is not None and rank == 0:
+                on_best(score)
+        elif config.anneal < 1.0:
+            for opt in optimizers:
+                for group in opt.param_groups:
+                    group["lr"] = max(config.min_lr, group["lr"] * config.anneal)
+            logger.info("validation %.4f did not improve on %.4f: learning rate x %g", score, best, config.anneal)
+        bar.write(f"validation at step {record['step']}: {score:.4f} (best {position['best']:.4f})")
 
     def checkpoint() -> None:
         if ckpt is not None and rank == 0:
@@ -182,31 +255,49 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
                     opt.step()
                 last = float(loss.detach())
                 losses.append(last)
+                units_done += _units(task, batch)
                 position["step_in_epoch"] += 1
                 position["global_step"] += 1
                 step = int(position["global_step"])
                 bar.update(1)
                 if step % config.log_every == 0:
                     recent = sum(losses[-config.log_every:]) / len(losses[-config.log_every:])
-                    bar.set_postfix(loss=f"{recent:.4f}")
+                    now = time.perf_counter()
+                    line: dict[str, Any] = {"step": step, "epoch": epoch, "loss": recent, "seconds": now - started}
+                    shown = {"loss": f"{recent:.4f}"}
+                    if config.perplexity:
+                        line["ppl"] = math.exp(min(recent, 50.0))
+                        shown["ppl"] = f"{line['ppl']:.1f}"
+                    if units_done:
+                        line["units_per_s"] = units_done * world / max(now - units_clock, 1e-9)
+                        shown["tok/s"] = f"{line['units_per_s']:.0f}"
+                        units_done, units_clock = 0, now
+                    bar.set_postfix(shown)
                     if metrics is not None:
-                        metrics.write(json.dumps({"step": step, "epoch": epoch, "loss": recent,
-                                                  "seconds": time.perf_counter() - started}) + "\n")
+                        metrics.write(json.dumps(line) + "\n")
                         metrics.flush()
+                if config.eval_every and step % config.eval_every == 0:
+                    validate()
                 if config.checkpoint_every and step % config.checkpoint_every == 0:
                     checkpoint()
             else:
                 position["epoch"] += 1
                 position["step_in_epoch"] = 0
+                if not (config.eval_every and position["global_step"] % config.eval_every == 0):
+                    validate()
                 checkpoint()
                 if on_epoch_end is not None and rank == 0:
                     on_epoch_end(epoch)
                 continue
             break  # max_steps reached
+        if evaluate is not None and (not position["evaluations"]
+                                     or position["evaluations"][-1]["step"] != position["global_step"]):
+            validate()  # a run cut short by max_steps still gets its final score
         checkpoint()
     finally:
         bar.close()
         if metrics is not None:
             metrics.close()
     return LoopResult(steps=int(position["global_step"]), seconds=time.perf_counter() - started,
-                      last_loss=last, losses=losses, resumed_from=resumed_from)
+                      last_loss=last, losses=losses, resumed_from=resumed_from, best=position["best"],
+                      evaluations=list(position["evaluations"]))

@@ -1,0 +1,121 @@
+"""``LanguageModel``: a trained RNN LM with its tokenizer; perplexity, generation, embeddings, save/load.
+
+Saved as an embedlab folder: ``config.json`` (model_type ``rnn_lm``, sizes, level), ``model.safetensors``
+(a tied matrix stored once, re-tied on load) and ``tokenizer.json`` (+ vocabulary counts in the weights).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from embedlab.data.vocab import UNK, Vocab, read_tokenizer_words
+from embedlab.errors import EmbedlabError, ModelFormatError
+from embedlab.io.folder import TOKENIZER_NAME, read_tensors, register_loader, write_folder
+from embedlab.lm.batching import perplexity
+from embedlab.lm.generation import sample
+from embedlab.lm.tokens import EOS, LMTokenizer
+from embedlab.models.rnn_lm import LMConfig, RNNLanguageModel
+from embedlab.models.static import StaticEmbeddings
+from embedlab.train.checkpoint import load_state_tensors, state_tensors
+
+Which = Literal["input", "output", "tied"]
+
+
+class LanguageModel:
+    """A recurrent LM you can query.
+
+    Args:
+        module: the network.
+        tokenizer: word- or character-level ids.
+
+    Example:
+        >>> lm = embedlab.load("runs/lm")                                  # doctest: +SKIP
+        >>> lm.perplexity(["the cat sat on the mat ."]), lm.generate("the", max_tokens=5, seed=0)  # doctest: +SKIP
+    """
+
+    def __init__(self, module: RNNLanguageModel, tokenizer: LMTokenizer) -> None:
+        if module.config.vocab_size != len(tokenizer):
+            raise ModelFormatError(f"the model has {module.config.vocab_size} output tokens but the tokenizer "
+                                   f"{len(tokenizer)}")
+        self.module = module
+        self.tokenizer = tokenizer
+
+    @property
+    def config(self) -> LMConfig:
+        return self.module.config
+
+    def perplexity(self, texts: Iterable[str], *, batch_size: int = 10, bptt: int = 35) -> float:
+        """Perplexity of ``texts`` (lines, each ended by ``<eos>``), ``<eos>`` predictions included."""
+        stream = self.tokenizer.encode_stream(texts)
+        return perplexity(self.module, stream, batch_size=batch_size, bptt=bptt)
+
+    def generate(self, prompt: str = "", *, max_tokens: int = 50, temperature: float = 1.0, top_k: int = 0,
+                 top_p: float = 1.0, seed: int | None = None, stop_at_eos: bool = False) -> str:
+        """Sample a continuation of ``prompt`` (empty: start as after a line break). ``<unk>`` is never sampled."""
+        ids = [self.tokenizer.eos_id] + self.tokenizer.encode(prompt, eos=False)
+        unk = self.tokenizer.vocab.unk_id
+        new = sample(self.module, ids, max_tokens=max_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
+                     seed=seed, banned=() if unk is None else (unk,),
+                     stop_id=self.tokenizer.eos_id if stop_at_eos else None)
+        return self.tokenizer.decode(new)
+
+    def embeddings(self, which: Which = "input") -> StaticEmbeddings:
+        """The input, output (softmax) or tied embedding as word vectors (specials left out).
+
+        Raises:
+            EmbedlabError: ``tied`` of an untied model, ``input``/``output`` naming differently sized
+                tables, or a character-level model (its rows are characters, not words).
+        """
+        if self.tokenizer.level != "word":
+            raise EmbedlabError("only a word-level model's embeddings are word vectors")
+        if which == "tied" and not self.config.tied:
+            raise EmbedlabError("this model is untied: export 'input' or 'output'")
+        table = self.module.output_embedding if which == "output" else self.module.input_embedding
+        vocab = self.tokenizer.vocab
+        keep = [i for i, w in enumerate(vocab.itos) if w not in (UNK, EOS)]
+        vectors = table.detach().cpu().numpy()[keep]
+        return StaticEmbeddings([vocab.itos[i] for i in keep], vectors, vocab.counts[keep],
+                                lowercase=vocab.lowercase, source=f"rnn_lm {which} embedding")
+
+    def save(self, folder: str | Path) -> Path:
+        weights, aliases = state_tensors(self.module)
+        tensors: dict[str, np.ndarray] = {k: v.numpy() for k, v in weights.items()}
+        tensors["vocab_counts"] = self.tokenizer.vocab.counts
+        config: dict[str, Any] = {"model_type": "rnn_lm", "level": self.tokenizer.level,
+                                  "lowercase": self.tokenizer.vocab.lowercase, "tied_aliases": aliases,
+                                  "lm": self.config.as_dict()}
+        return write_folder(folder, config, tensors, self.tokenizer.vocab.to_tokenizer().to_str())
+
+    @classmethod
+    def load(cls, folder: str | Path) -> LanguageModel:
+        from embedlab.io.folder import read_config
+
+        config = read_config(folder)
+        if config["model_type"] != "rnn_lm":
+            raise ModelFormatError(f"{folder}: holds a {config['model_type']!r} model, not an rnn_lm")
+        return load_language_model(Path(folder), config)
+
+
+@register_loader("rnn_lm")
+def load_language_model(folder: Path, config: dict[str, Any]) -> LanguageModel:
+    try:
+        lm_config = LMConfig.from_dict(config["lm"])
+        level = config["level"]
+        aliases = dict(config.get("tied_aliases", {}))
+    except (KeyError, TypeError) as exc:
+        raise ModelFormatError(f"{folder}: config.json lacks the language model's settings ({exc})") from exc
+    words = read_tokenizer_words(folder / TOKENIZER_NAME)
+    tensors = read_tensors(folder)
+    counts = tensors.pop("vocab_counts", np.zeros(len(words), dtype=np.int64))
+    vocab = Vocab.from_lists(words, counts, specials=[UNK, EOS], unk=UNK, lowercase=bool(config.get("lowercase", True)))
+    module = RNNLanguageModel(lm_config)
+    try:
+        load_state_tensors(module, {k: torch.from_numpy(v) for k, v in tensors.items()}, aliases)
+    except RuntimeError as exc:  # shape mismatch
+        raise ModelFormatError(f"{folder}: the weights do not match config.json ({exc})") from exc
+    return LanguageModel(module, LMTokenizer(vocab, level))

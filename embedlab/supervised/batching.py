@@ -1,0 +1,99 @@
+"""Shared pieces of the supervised RNN models: padded batches, a shuffling task, pretrained rows."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from embedlab.data.vocab import UNK, Vocab
+
+logger = logging.getLogger(__name__)
+
+PAD = "<pad>"
+SPECIALS = (PAD, UNK)  # pad id 0 (never trained), unk id 1
+
+Example = TypeVar("Example")
+
+
+def pad(seqs: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Ragged id lists -> (B, T) long tensor padded with 0, and the (B,) lengths."""
+    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
+    out = torch.zeros(len(seqs), max(1, int(lengths.max()) if len(seqs) else 1), dtype=torch.long)
+    for i, s in enumerate(seqs):
+        out[i, : len(s)] = torch.as_tensor(s, dtype=torch.long)
+    return out, lengths
+
+
+class ShuffledTask(Generic[Example]):
+    """A ``TrainingTask`` over a list of examples: reshuffled every epoch (seeded), rank-strided.
+
+    Args:
+        model: the network.
+        examples: the training examples.
+        collate: (examples, epoch rng) -> batch (the rng drives augmentation such as word dropout).
+        loss_fn: (model, batch) -> scalar loss.
+        units_fn: tokens in a batch (for tokens/s).
+    """
+
+    def __init__(self, model: nn.Module, examples: Sequence[Example], *, batch_size: int, seed: int, lr: float,
+                 collate: Callable[[list[Example], np.random.Generator], Any],
+                 loss_fn: Callable[[nn.Module, Any], torch.Tensor], units_fn: Callable[[Any], int]) -> None:
+        self.model = model
+        self.examples = list(examples)
+        self.batch_size = batch_size
+        self.seed = seed
+        self.lr = lr
+        self.collate = collate
+        self.loss_fn = loss_fn
+        self.units_fn = units_fn
+
+    def steps_per_epoch(self, world: int = 1) -> int:
+        return -(-len(self.examples) // (self.batch_size * world))
+
+    def optimizers(self, model: nn.Module) -> list[torch.optim.Optimizer]:
+        return [torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=self.lr)]
+
+    def batches(self, epoch: int, rank: int, world: int) -> Iterator[Any]:
+        rng = np.random.default_rng([self.seed, epoch])
+        order = rng.permutation(len(self.examples))
+        for index, start in enumerate(range(0, len(order), self.batch_size)):
+            if index % world == rank:
+                yield self.collate([self.examples[i] for i in order[start:start + self.batch_size]], rng)
+
+    def loss(self, model: nn.Module, batch: Any) -> torch.Tensor:
+        return self.loss_fn(model, batch)
+
+    def units(self, batch: Any) -> int:
+        return self.units_fn(batch)
+
+
+def copy_pretrained(embedding: nn.Embedding, vocab: Vocab, vectors: Any) -> float:
+    """Copy the rows of ``vectors`` (StaticEmbeddings) for the vocabulary's words; the share found.
+
+    Words are looked up as written, then lower-cased (the table decides); specials keep their init.
+
+    Raises:
+        EmbedlabError: the table's dimension differs from the embedding's.
+    """
+    from embedlab.errors import EmbedlabError
+
+    if vectors.dim != embedding.embedding_dim:
+        raise EmbedlabError(f"the pretrained vectors have {vectors.dim} dims but the embedding {embedding.embedding_dim}; "
+                            "leave --emb unset to take the vectors' size")
+    found = 0
+    with torch.no_grad():
+        for i, word in enumerate(vocab.itos):
+            if word in SPECIALS:
+                continue
+            key = word if word in vectors else word.lower() if word.lower() in vectors else None
+            if key is not None:
+                embedding.weight[i] = torch.from_numpy(np.asarray(vectors[key], dtype=np.float32))
+                found += 1
+    share = found / max(1, len(vocab) - len(SPECIALS))
+    logger.info("pretrained vectors cover %.1f%% of the %d words", 100 * share, len(vocab) - len(SPECIALS))
+    return share
