@@ -1,6 +1,6 @@
 """Run reports: one markdown file and one self-contained HTML page, with plots.
 
-A report is a list of ``Section``s (text, tables as lists of row dicts, bar charts). Plots need the
+A report is a list of ``Section``s (text, tables as lists of row dicts, bar or line charts). Plots need the
 ``plot`` extra (matplotlib); without it the report is written without figures and says so.
 """
 
@@ -33,16 +33,28 @@ class BarChart:
 
 
 @dataclass
+class LineChart:
+    """Curves over a shared x axis (e.g. validation perplexity against training tokens)."""
+
+    title: str
+    x: list[float]
+    series: dict[str, list[float]]
+    xlabel: str = ""
+    ylabel: str = ""
+    log_y: bool = False
+    filename: str = "figure.png"
+
+
+@dataclass
 class Section:
     title: str
     text: str = ""
     rows: list[dict[str, Any]] = field(default_factory=list)
     columns: list[str] | None = None
-    chart: BarChart | None = None
+    chart: BarChart | LineChart | None = None
 
 
-def render_bar_chart(chart: BarChart) -> bytes | None:
-    """PNG bytes of a grouped bar chart, or None when matplotlib is not installed."""
+def _pyplot() -> Any:
     try:
         import matplotlib
 
@@ -50,6 +62,33 @@ def render_bar_chart(chart: BarChart) -> bytes | None:
         import matplotlib.pyplot as plt
     except ImportError:
         logger.warning("matplotlib is not installed (pip install 'embedlab[plot]'); the report has no figures")
+        return None
+    return plt
+
+
+def _png(plt: Any, fig: Any, ax: Any, title: str, ylabel: str, legend: bool) -> bytes:
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if legend:
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def render_chart(chart: BarChart | LineChart) -> bytes | None:
+    """PNG bytes of a chart, or None when matplotlib is not installed."""
+    if isinstance(chart, LineChart):
+        return render_line_chart(chart)
+    return render_bar_chart(chart)
+
+
+def render_bar_chart(chart: BarChart) -> bytes | None:
+    """PNG bytes of a grouped bar chart, or None when matplotlib is not installed."""
+    plt = _pyplot()
+    if plt is None:
         return None
     n_series = max(len(chart.series), 1)
     width = 0.8 / n_series
@@ -60,16 +99,23 @@ def render_bar_chart(chart: BarChart) -> bytes | None:
         ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
     ax.set_xticks(range(len(chart.categories)))
     ax.set_xticklabels(chart.categories, rotation=30, ha="right")
-    ax.set_ylabel(chart.ylabel)
-    ax.set_title(chart.title)
-    if len(chart.series) > 1:
-        ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
+    return _png(plt, fig, ax, chart.title, chart.ylabel, len(chart.series) > 1)
+
+
+def render_line_chart(chart: LineChart) -> bytes | None:
+    """PNG bytes of a line chart, or None when matplotlib is not installed."""
+    plt = _pyplot()
+    if plt is None:
+        return None
+    fig, ax = plt.subplots(figsize=(6.5, 4.0), dpi=110)
+    for label, values in chart.series.items():
+        ax.plot(chart.x[: len(values)], values, marker="o", markersize=3, label=label)
+    if chart.log_y:
+        ax.set_yscale("log")
+    ax.set_xlabel(chart.xlabel)
+    ax.grid(alpha=0.3)
+    return _png(plt, fig, ax, chart.title, chart.ylabel, len(chart.series) > 1)
 
 
 _CSS = """body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
@@ -99,7 +145,7 @@ def write_report(run_dir: str | Path, title: str, sections: Sequence[Section], r
             md += [markdown_table(section.rows, section.columns, digits=3), ""]
             page.append(html_table(section.rows, section.columns, digits=3))
         if section.chart is not None:
-            png = render_bar_chart(section.chart)
+            png = render_chart(section.chart)
             if png is not None:
                 fig_path = run_dir / section.chart.filename
                 fig_path.write_bytes(png)

@@ -30,7 +30,7 @@ class ClassifierConfig:
     hidden: int = 150
     layers: int = 1
     bidirectional: bool = True
-    pooling: str = "max"
+    pooling: str = "mean"
     dropout: float = 0.5
 
     def as_dict(self) -> dict[str, Any]:

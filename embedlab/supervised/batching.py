@@ -85,15 +85,19 @@ def copy_pretrained(embedding: nn.Embedding, vocab: Vocab, vectors: Any) -> floa
     if vectors.dim != embedding.embedding_dim:
         raise EmbedlabError(f"the pretrained vectors have {vectors.dim} dims but the embedding {embedding.embedding_dim}; "
                             "leave --emb unset to take the vectors' size")
-    found = 0
-    with torch.no_grad():
-        for i, word in enumerate(vocab.itos):
-            if word in SPECIALS:
-                continue
-            key = word if word in vectors else word.lower() if word.lower() in vectors else None
-            if key is not None:
-                embedding.weight[i] = torch.from_numpy(np.asarray(vectors[key], dtype=np.float32))
-                found += 1
+    folded: dict[str, int] = {}
+    for i, word in enumerate(vectors.index_to_key):
+        folded.setdefault(word.lower(), i)  # the first (most frequent) casing wins
+    rows, sources = [], []
+    for i, word in enumerate(vocab.itos):
+        j = vectors.key_to_index.get(word, folded.get(word.lower()))
+        if word not in SPECIALS and j is not None:
+            rows.append(i)
+            sources.append(j)
+    found = len(rows)
+    if rows:
+        with torch.no_grad():
+            embedding.weight[torch.tensor(rows)] = torch.from_numpy(np.asarray(vectors.vectors[sources], dtype=np.float32))
     share = found / max(1, len(vocab) - len(SPECIALS))
     logger.info("pretrained vectors cover %.1f%% of the %d words", 100 * share, len(vocab) - len(SPECIALS))
     return share

@@ -294,6 +294,7 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
                                      or position["evaluations"][-1]["step"] != position["global_step"]):
             validate()  # a run cut short by max_steps still gets its final score
         checkpoint()
+        barrier()  # no rank reads the output folder before rank 0 has written it
     finally:
         bar.close()
         if metrics is not None:
