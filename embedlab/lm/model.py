@@ -10,18 +10,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
-import torch
-
-from embedlab.data.vocab import UNK, Vocab, read_tokenizer_words
+from embedlab.data.vocab import UNK
 from embedlab.errors import EmbedlabError, ModelFormatError
-from embedlab.io.folder import TOKENIZER_NAME, read_tensors, register_loader, write_folder
+from embedlab.io.folder import register_loader
+from embedlab.io.modules import load_module_folder, save_module_folder
 from embedlab.lm.batching import perplexity
 from embedlab.lm.generation import sample
 from embedlab.lm.tokens import EOS, LMTokenizer
 from embedlab.models.rnn_lm import LMConfig, RNNLanguageModel
 from embedlab.models.static import StaticEmbeddings
-from embedlab.train.checkpoint import load_state_tensors, state_tensors
 
 Which = Literal["input", "output", "tied"]
 
@@ -83,13 +80,9 @@ class LanguageModel:
                                 lowercase=vocab.lowercase, source=f"rnn_lm {which} embedding")
 
     def save(self, folder: str | Path) -> Path:
-        weights, aliases = state_tensors(self.module)
-        tensors: dict[str, np.ndarray] = {k: v.numpy() for k, v in weights.items()}
-        tensors["vocab_counts"] = self.tokenizer.vocab.counts
-        config: dict[str, Any] = {"model_type": "rnn_lm", "level": self.tokenizer.level,
-                                  "lowercase": self.tokenizer.vocab.lowercase, "tied_aliases": aliases,
-                                  "lm": self.config.as_dict()}
-        return write_folder(folder, config, tensors, self.tokenizer.vocab.to_tokenizer().to_str())
+        config = {"model_type": "rnn_lm", "level": self.tokenizer.level, "lowercase": self.tokenizer.vocab.lowercase,
+                  "lm": self.config.as_dict()}
+        return save_module_folder(folder, self.module, self.tokenizer.vocab, config)
 
     @classmethod
     def load(cls, folder: str | Path) -> LanguageModel:
@@ -103,19 +96,9 @@ class LanguageModel:
 
 @register_loader("rnn_lm")
 def load_language_model(folder: Path, config: dict[str, Any]) -> LanguageModel:
-    try:
-        lm_config = LMConfig.from_dict(config["lm"])
-        level = config["level"]
-        aliases = dict(config.get("tied_aliases", {}))
-    except (KeyError, TypeError) as exc:
-        raise ModelFormatError(f"{folder}: config.json lacks the language model's settings ({exc})") from exc
-    words = read_tokenizer_words(folder / TOKENIZER_NAME)
-    tensors = read_tensors(folder)
-    counts = tensors.pop("vocab_counts", np.zeros(len(words), dtype=np.int64))
-    vocab = Vocab.from_lists(words, counts, specials=[UNK, EOS], unk=UNK, lowercase=bool(config.get("lowercase", True)))
-    module = RNNLanguageModel(lm_config)
-    try:
-        load_state_tensors(module, {k: torch.from_numpy(v) for k, v in tensors.items()}, aliases)
-    except RuntimeError as exc:  # shape mismatch
-        raise ModelFormatError(f"{folder}: the weights do not match config.json ({exc})") from exc
+    module, vocab = load_module_folder(folder, config, lambda: RNNLanguageModel(LMConfig.from_dict(config["lm"])),
+                                       specials=[UNK, EOS], unk=UNK, lowercase=bool(config.get("lowercase", True)))
+    level = config.get("level", "word")
+    if level not in ("word", "char"):
+        raise ModelFormatError(f"{folder}: unknown level {level!r} in config.json")
     return LanguageModel(module, LMTokenizer(vocab, level))

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Literal
 
 import torch
 from torch import nn
 
 from embedlab.errors import EmbedlabError
+from embedlab.models.config import ModelConfig
 from embedlab.models.recurrent import SequenceEncoder
 
 Pooling = Literal["mean", "max", "last"]
 
 
 @dataclass
-class ClassifierConfig:
+class ClassifierConfig(ModelConfig):
     """Sizes of an ``RNNClassifier`` (saved as config.json).
 
     Attributes:
@@ -33,13 +34,6 @@ class ClassifierConfig:
     pooling: str = "mean"
     dropout: float = 0.5
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ClassifierConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 class RNNClassifier(nn.Module):

@@ -13,18 +13,18 @@ As in pytorch/examples ``word_language_model``, with the pieces of Press & Wolf 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from embedlab.errors import EmbedlabError
+from embedlab.models.config import ModelConfig
 from embedlab.models.recurrent import Hidden, make_rnn
 
 
 @dataclass
-class LMConfig:
+class LMConfig(ModelConfig):
     """Sizes and regularization of a language model (saved as config.json).
 
     Attributes:
@@ -51,13 +51,6 @@ class LMConfig:
     tie_projection: bool = False
     proj_reg: float = 0.0
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> LMConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 class RNNLanguageModel(nn.Module):

@@ -7,12 +7,12 @@ hyphen, letters), the usual features of neural taggers without a character RNN.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from embedlab.models.config import ModelConfig
 from embedlab.models.recurrent import SequenceEncoder
 
 SHAPES = 32  # 5 binary spelling features
@@ -25,7 +25,7 @@ def word_shape(word: str) -> int:
 
 
 @dataclass
-class TaggerConfig:
+class TaggerConfig(ModelConfig):
     vocab_size: int
     suffix_size: int
     num_tags: int
@@ -37,13 +37,6 @@ class TaggerConfig:
     layers: int = 1
     dropout: float = 0.3
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TaggerConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 class RNNTagger(nn.Module):

@@ -19,13 +19,13 @@ from torch import nn
 from torch.nn import functional as F
 
 from embedlab.data.tokenize import WordTokenizer
-from embedlab.data.vocab import UNK, Vocab, read_tokenizer_words
+from embedlab.data.vocab import UNK, Vocab
 from embedlab.errors import EmbedlabError, ModelFormatError
-from embedlab.io.folder import TOKENIZER_NAME, read_tensors, register_loader, write_folder
+from embedlab.io.folder import register_loader
+from embedlab.io.modules import load_module_folder, save_module_folder
 from embedlab.models.classifier import ClassifierConfig, RNNClassifier
 from embedlab.supervised.batching import SPECIALS, ShuffledTask, copy_pretrained, pad
 from embedlab.train.best import KeepBest
-from embedlab.train.checkpoint import load_state_tensors, state_tensors
 from embedlab.train.loop import LoopConfig, train
 
 logger = logging.getLogger(__name__)
@@ -98,31 +98,16 @@ class TextClassifier:
         return self._batched(sentences, self.module.sentence_vectors)
 
     def save(self, folder: str | Path) -> Path:
-        weights, _ = state_tensors(self.module)
-        tensors = {k: v.numpy() for k, v in weights.items()}
-        tensors["vocab_counts"] = self.vocab.counts
         config = {"model_type": "rnn_classifier", "labels": self.labels, "lowercase": self.vocab.lowercase,
                   "classifier": self.module.config.as_dict()}
-        return write_folder(folder, config, tensors, self.vocab.to_tokenizer().to_str())
+        return save_module_folder(folder, self.module, self.vocab, config)
 
 
 @register_loader("rnn_classifier")
 def load_classifier(folder: Path, config: dict[str, Any]) -> TextClassifier:
-    try:
-        cfg = ClassifierConfig.from_dict(config["classifier"])
-        labels = list(config["labels"])
-    except (KeyError, TypeError) as exc:
-        raise ModelFormatError(f"{folder}: config.json lacks the classifier's settings ({exc})") from exc
-    words = read_tokenizer_words(folder / TOKENIZER_NAME)
-    tensors = read_tensors(folder)
-    counts = tensors.pop("vocab_counts", np.zeros(len(words), dtype=np.int64))
-    module = RNNClassifier(cfg)
-    try:
-        load_state_tensors(module, {k: torch.from_numpy(v) for k, v in tensors.items()}, {})
-    except RuntimeError as exc:
-        raise ModelFormatError(f"{folder}: the weights do not match config.json ({exc})") from exc
-    vocab = Vocab.from_lists(words, counts, specials=list(SPECIALS), unk=UNK, lowercase=bool(config.get("lowercase", True)))
-    return TextClassifier(module, vocab, labels)
+    module, vocab = load_module_folder(folder, config, lambda: RNNClassifier(ClassifierConfig.from_dict(config["classifier"])),
+                                       specials=list(SPECIALS), unk=UNK, lowercase=bool(config.get("lowercase", True)))
+    return TextClassifier(module, vocab, [str(label) for label in config.get("labels", [])])
 
 
 def build_vocab(token_lists: Sequence[Sequence[str]], *, min_count: int, lowercase: bool,

@@ -18,15 +18,15 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from embedlab.data.vocab import UNK, Vocab, read_tokenizer_words
+from embedlab.data.vocab import UNK, Vocab
 from embedlab.errors import EmbedlabError, ModelFormatError
-from embedlab.io.folder import TOKENIZER_NAME, read_tensors, register_loader, write_folder
+from embedlab.io.folder import register_loader
+from embedlab.io.modules import load_module_folder, save_module_folder
 from embedlab.models.tagger import RNNTagger, TaggerConfig, word_shape
 from embedlab.supervised.batching import SPECIALS, ShuffledTask, copy_pretrained, pad
 from embedlab.supervised.classification import build_vocab
 from embedlab.supervised.tagsets import TaggedSentence, brown_to_universal, penn_to_universal
 from embedlab.train.best import KeepBest
-from embedlab.train.checkpoint import load_state_tensors, state_tensors
 from embedlab.train.loop import LoopConfig, train
 
 SUFFIX = 3
@@ -90,30 +90,20 @@ class Tagger:
         return float(np.mean([p == g for p, g in pairs])) if pairs else 0.0
 
     def save(self, folder: str | Path) -> Path:
-        weights, _ = state_tensors(self.module)
-        tensors = {k: v.numpy() for k, v in weights.items()}
-        tensors["vocab_counts"] = self.vocab.counts
         config = {"model_type": "rnn_tagger", "tags": self.tags, "suffixes": self.suffixes,
                   "tagger": self.module.config.as_dict()}
-        return write_folder(folder, config, tensors, self.vocab.to_tokenizer().to_str())
+        return save_module_folder(folder, self.module, self.vocab, config)
 
 
 @register_loader("rnn_tagger")
 def load_tagger(folder: Path, config: dict[str, Any]) -> Tagger:
+    module, vocab = load_module_folder(folder, config, lambda: RNNTagger(TaggerConfig.from_dict(config["tagger"])),
+                                       specials=list(SPECIALS), unk=UNK)
     try:
-        cfg = TaggerConfig.from_dict(config["tagger"])
         tags, suffixes = list(config["tags"]), list(config["suffixes"])
     except (KeyError, TypeError) as exc:
-        raise ModelFormatError(f"{folder}: config.json lacks the tagger's settings ({exc})") from exc
-    words = read_tokenizer_words(folder / TOKENIZER_NAME)
-    tensors = read_tensors(folder)
-    counts = tensors.pop("vocab_counts", np.zeros(len(words), dtype=np.int64))
-    module = RNNTagger(cfg)
-    try:
-        load_state_tensors(module, {k: torch.from_numpy(v) for k, v in tensors.items()}, {})
-    except RuntimeError as exc:
-        raise ModelFormatError(f"{folder}: the weights do not match config.json ({exc})") from exc
-    return Tagger(module, Vocab.from_lists(words, counts, specials=list(SPECIALS), unk=UNK), suffixes, tags)
+        raise ModelFormatError(f"{folder}: config.json lacks the tagger's tags or suffixes ({exc})") from exc
+    return Tagger(module, vocab, suffixes, tags)
 
 
 def train_tagger(train_sents: Sequence[TaggedSentence], valid_sents: Sequence[TaggedSentence],

@@ -1,0 +1,53 @@
+"""A trained torch module and its word vocabulary as an embedlab model folder.
+
+Shared by every network family (language model, classifier, tagger): weights in
+``model.safetensors`` (a tied matrix once, with the alias recorded in config.json and re-tied by the
+model's constructor), vocabulary counts next to them, the vocabulary itself as ``tokenizer.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from embedlab.data.vocab import Vocab, read_tokenizer_words
+from embedlab.errors import ModelFormatError
+from embedlab.io.folder import TOKENIZER_NAME, read_tensors, write_folder
+from embedlab.train.checkpoint import load_state_tensors, state_tensors
+
+M = TypeVar("M", bound=nn.Module)
+
+
+def save_module_folder(folder: str | Path, module: nn.Module, vocab: Vocab, config: dict[str, Any]) -> Path:
+    """Write ``module``'s weights, ``vocab`` and ``config`` (which must name the ``model_type``)."""
+    weights, aliases = state_tensors(module)
+    tensors: dict[str, np.ndarray] = {k: v.numpy() for k, v in weights.items()}
+    tensors["vocab_counts"] = vocab.counts
+    return write_folder(folder, {**config, "tied_aliases": aliases}, tensors, vocab.to_tokenizer().to_str())
+
+
+def load_module_folder(folder: Path, config: dict[str, Any], build: Callable[[], M], *,
+                       specials: list[str], unk: str | None, lowercase: bool = True) -> tuple[M, Vocab]:
+    """The module ``build()`` makes, with the folder's weights loaded, and the folder's vocabulary.
+
+    Raises:
+        ModelFormatError: config.json lacks the model's settings, or the weights do not fit them.
+    """
+    try:
+        module = build()
+    except (KeyError, TypeError) as exc:
+        raise ModelFormatError(f"{folder}: config.json lacks the model's settings ({exc})") from exc
+    words = read_tokenizer_words(folder / TOKENIZER_NAME)
+    tensors = read_tensors(folder)
+    counts = tensors.pop("vocab_counts", np.zeros(len(words), dtype=np.int64))
+    try:
+        load_state_tensors(module, {k: torch.from_numpy(v) for k, v in tensors.items()},
+                           dict(config.get("tied_aliases", {})))
+    except (RuntimeError, ModelFormatError) as exc:
+        raise ModelFormatError(f"{folder}: the weights do not match config.json ({exc})") from exc
+    return module, Vocab.from_lists(words, counts, specials=specials, unk=unk, lowercase=lowercase)
