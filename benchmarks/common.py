@@ -40,3 +40,21 @@ def interleave(a: Callable[[], Any], b: Callable[[], Any], repeats: int) -> tupl
 
 def summarize(times: list[float]) -> dict[str, float]:
     return {"median": round(statistics.median(times), 3), "min": round(min(times), 3), "max": round(max(times), 3)}
+
+
+def spread(t: dict[str, float]) -> str:
+    """``median [min-max]`` of a ``summarize`` result, for markdown tables."""
+    return f"{t['median']} [{t['min']}-{t['max']}]"
+
+
+def versions(*packages: str) -> dict[str, str]:
+    """Installed versions of ``packages`` (``-`` when one is missing)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in packages:
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "-"
+    return out

@@ -41,7 +41,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import cpu_model, interleave, summarize  # noqa: E402
+from common import cpu_model, interleave, spread, summarize, versions  # noqa: E402
 
 SIZE = {"emb": 200, "hidden": 200, "layers": 2}
 TRAIN = {"batch_size": 32, "bptt": 35, "optimizer": "sgd", "lr": 20.0, "anneal": 0.25, "grad_clip": 0.25}
@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "embeddings": embeddings, "speed": speed, "pos": pos, "mr": mr,
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "threads": args.threads,
                     "python": platform.python_version()},
-        "versions": _versions(), "seconds": round(time.perf_counter() - started, 1),
+        "versions": versions("embedlab", "torch", "numpy"), "seconds": round(time.perf_counter() - started, 1),
         "date": time.strftime("%Y-%m-%d"),
         "command": "python benchmarks/rnn_lm.py " + shlex.join(
             [a for a in sys.argv[1:] if a not in ("--fresh",)]),
@@ -408,8 +408,8 @@ def render_markdown(r: dict[str, Any]) -> str:
     sp = r["speed"]
     lines += ["", "## Training speed (tied LSTM, dropout 0.2; interleaved repeats, medians, min-max in brackets)", "",
               "| loop | seconds for " + f"{sp['steps']} steps ({sp['tokens']:,} tokens) | tokens/s |", "|---|---|---|",
-              f"| embedlab (generic loop, LMTask) | {_mm(sp['embedlab_s'])} | {sp['embedlab_tokens_per_s']:,} |",
-              f"| reference (pytorch/examples style) | {_mm(sp['reference_s'])} | {sp['reference_tokens_per_s']:,} |",
+              f"| embedlab (generic loop, LMTask) | {spread(sp['embedlab_s'])} | {sp['embedlab_tokens_per_s']:,} |",
+              f"| reference (pytorch/examples style) | {spread(sp['reference_s'])} | {sp['reference_tokens_per_s']:,} |",
               f"| ratio embedlab / reference | **{sp['ratio']}x** (pairwise {', '.join(map(str, sp['pairwise']))}) | |"]
     p, m = r["pos"], r["mr"]
     lines += ["", "## Uses of RNNs", "", "| task | accuracy | notes |", "|---|---|---|",
@@ -426,22 +426,6 @@ def render_markdown(r: dict[str, Any]) -> str:
         lines.append(f"- {name}: " + lms[name]["sample"].replace("\n", " / "))
     lines += ["", f"Reproduce: `{r['command']}`"]
     return "\n".join(lines)
-
-
-def _mm(t: dict[str, float]) -> str:
-    return f"{t['median']} [{t['min']}-{t['max']}]"
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for pkg in ("embedlab", "torch", "numpy"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
 
 
 if __name__ == "__main__":

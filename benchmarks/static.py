@@ -49,7 +49,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import cpu_model, interleave, summarize, timed  # noqa: E402
+from common import cpu_model, interleave, spread, summarize, timed, versions  # noqa: E402
 
 MIN_COUNT = 10
 PAPER = {"epochs": 1, "lr": 1e-3}
@@ -212,7 +212,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                      "20,000 most frequent vocabulary words); gensim/embedlab CBOW have no "
                                      "fallback: an uncovered pair scores 0"},
         "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "threads": args.threads,
-                    "python": platform.python_version(), "versions": _versions()},
+                    "python": platform.python_version(), "versions": versions("embedlab", "torch", "transformers", "onnxruntime", "gensim", "model2vec", "sentence-transformers")},
         "command": "python3 dev.py bench static " + shlex.join(sys.argv[1:]),
     }
 
@@ -450,12 +450,12 @@ def render_markdown(r: dict[str, Any]) -> str:
     lines += ["", "## Speed (interleaved repeats, medians; min-max in brackets)", "",
               "| measurement | embedlab | peer | ratio |", "|---|---|---|---|",
               f"| X2Static on {sp['distill_overhead']['sentences']} sentences: teacher alone vs whole distillation (s) | "
-              f"{_mm(sp['distill_overhead']['distill_s'])} | {_mm(sp['distill_overhead']['teacher_s'])} | "
+              f"{spread(sp['distill_overhead']['distill_s'])} | {spread(sp['distill_overhead']['teacher_s'])} | "
               f"overhead {100 * s['distill_overhead']:.1f}% |",
-              f"| teacher pass, {sp['onnx']['sentences']} sentences: int8 ONNX vs torch (s) | {_mm(sp['onnx']['onnx_int8_s'])} | "
-              f"{_mm(sp['onnx']['torch_s'])} | **{s['onnx_speedup']}x** |",
-              f"| encode {sp['encode']['sentences']:,} sentences: static vectors vs model2vec (s) | {_mm(sp['encode']['static_s'])} | "
-              f"{_mm(sp['encode']['model2vec_s'])} | **{s['encode_vs_model2vec']}x** |",
+              f"| teacher pass, {sp['onnx']['sentences']} sentences: int8 ONNX vs torch (s) | {spread(sp['onnx']['onnx_int8_s'])} | "
+              f"{spread(sp['onnx']['torch_s'])} | **{s['onnx_speedup']}x** |",
+              f"| encode {sp['encode']['sentences']:,} sentences: static vectors vs model2vec (s) | {spread(sp['encode']['static_s'])} | "
+              f"{spread(sp['encode']['model2vec_s'])} | **{s['encode_vs_model2vec']}x** |",
               f"| encode per sentence: static vectors vs the teacher | - | - | **{s['encode_vs_teacher']}x** faster |"]
     m = r["memory"]
     lines += ["", "## Memory (peak RSS of `embedlab distill`, teacher paraphrase-MiniLM-L3)", "",
@@ -464,22 +464,6 @@ def render_markdown(r: dict[str, Any]) -> str:
               f"| en-mix | {m['all']['sentences']:,} | {m['all']['peak_rss_mib']} | {m['all']['seconds']} |",
               f"| ratio | | **{m['ratio']}** | |", "", f"Reproduce: `{r['command']}`"]
     return "\n".join(lines)
-
-
-def _mm(t: dict[str, float]) -> str:
-    return f"{t['median']} [{t['min']}-{t['max']}]"
-
-
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for pkg in ("embedlab", "torch", "transformers", "onnxruntime", "gensim", "model2vec", "sentence-transformers"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = "-"
-    return out
 
 
 if __name__ == "__main__":
