@@ -58,6 +58,8 @@ def test_a_killed_lm_run_resumes_from_its_checkpoint(tmp_path: Path, tiny_corpus
     assert state["position"]["global_step"] > 10 and state["position"]["epoch"] == 1
     lines = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     assert any("validation" in x for x in lines)
+    logged = [x for x in lines if "loss" in x]
+    assert logged and all(x["ppl"] > 1 and x["units_per_s"] > 0 for x in logged)  # progress: perplexity, tokens/s
 
 
 def test_char_level_lm_and_clear_errors(tmp_path: Path, tiny_corpus_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -65,6 +65,8 @@ def test_tying_needs_equal_sizes_or_an_explicit_projection() -> None:
 def test_projection_penalty_is_lambda_times_squared_frobenius_norm() -> None:
     model = small(tied=True, proj_reg=0.5)
     assert model.projection is not None and model.projection.weight.shape == (8, 8)
+    torch.testing.assert_close(model.projection.weight.detach(), torch.eye(8))  # starts as the plain tied model
+    assert float(model.projection_penalty().detach()) == pytest.approx(0.5 * 8)
     with torch.no_grad():
         model.projection.weight.copy_(torch.arange(64, dtype=torch.float32).view(8, 8) / 64)
     by_hand = 0.5 * sum((i / 64) ** 2 for i in range(64))

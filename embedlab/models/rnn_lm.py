@@ -7,7 +7,7 @@ As in pytorch/examples ``word_language_model``, with the pieces of Press & Wolf 
   ``tie_projection`` to put a learned Linear(hidden, emb) in between, or get an error that says so.
 - ``proj_reg`` > 0: a square projection P (plus bias) before the tied output layer,
   ``logits = (h P + b_P) U^T + b``, and ``proj_reg * ||P||^2`` added to the loss
-  (``projection_penalty``); the paper's recipe for training without dropout.
+  (``projection_penalty``); the paper's recipe for training without dropout. P starts as the identity.
 - dropout on the embeddings, between layers and on the RNN outputs, each settable.
 """
 
@@ -87,6 +87,11 @@ class RNNLanguageModel(nn.Module):
         if not self.config.tied:
             nn.init.uniform_(self.decoder.weight, -0.1, 0.1)
         nn.init.zeros_(self.decoder.bias)
+        if self.projection is not None:
+            # P starts as the identity: training begins from the plain tied model, and the penalty
+            # then shrinks P (a random P at SGD lr 20 made the first hundreds of steps unstable)
+            nn.init.eye_(self.projection.weight)
+            nn.init.zeros_(self.projection.bias)
 
     def forward(self, ids: torch.Tensor, hidden: Hidden | None = None) -> tuple[torch.Tensor, Hidden]:
         """ids (B, T) -> logits (B, T, V), the new hidden state ((layers, B, H), or (h, c))."""
