@@ -15,10 +15,20 @@ from embedlab.models.recurrent import SequenceEncoder
 from embedlab.models.static import StaticEmbeddings
 from embedlab.models.tagger import word_shape
 from embedlab.supervised.batching import SPECIALS, copy_pretrained, pad
-from embedlab.supervised.classification import ClassifierTrainConfig, TextClassifier, cross_validate, train_classifier
+from embedlab.supervised.classification import (
+    ClassifierTrainConfig,
+    TextClassifier,
+    cross_validate,
+    train_classifier,
+)
 from embedlab.supervised.tagging import Tagger, TaggerTrainConfig, train_tagger, universal_accuracy
-from embedlab.supervised.tagsets import (brown_core, brown_to_universal, held_out_split, parse_tagged,
-                                         penn_to_universal)
+from embedlab.supervised.tagsets import (
+    brown_core,
+    brown_to_universal,
+    held_out_split,
+    parse_tagged,
+    penn_to_universal,
+)
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn_tanh"])
