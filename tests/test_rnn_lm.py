@@ -174,3 +174,12 @@ def test_perplexity_is_exp_of_mean_nll() -> None:
     stream = lm.tokenizer.encode_stream(text)
     total, count = stream_nll(lm.module, stream)
     assert lm.perplexity(text) == pytest.approx(math.exp(total / count))
+
+
+def test_held_out_text_is_never_the_training_text(tmp_path: Path) -> None:
+    from embedlab.lm.training import held_out_splits
+
+    assert held_out_splits("en-mix") == ("en-mix", "en-mix")  # its own valid/test splits
+    assert held_out_splits("shakespeare") == (None, None)  # no splits: the tail is held out
+    (tmp_path / "en-mix").write_text("a file that shadows the name\n")
+    assert held_out_splits(str(tmp_path / "en-mix")) == (None, None)

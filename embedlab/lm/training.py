@@ -127,6 +127,21 @@ def _read(texts: Iterable[str] | str | Path, split: str) -> Iterable[str]:
     return texts
 
 
+def held_out_splits(corpus: object) -> tuple[str | None, str | None]:
+    """(valid, test) defaults for a corpus: a registered corpus's own splits when it has them.
+
+    A registered corpus without splits (e.g. ``shakespeare``) gets none: its valid text is then the
+    last 2% of the training tokens, never the training text itself.
+    """
+    if not isinstance(corpus, str) or Path(corpus).exists():
+        return None, None
+    from embedlab.data.registry import DATASETS
+
+    spec = DATASETS.get(corpus)
+    splits = spec.splits if spec is not None else ()
+    return (corpus if "valid" in splits else None), (corpus if "test" in splits else None)
+
+
 def train_language_model(config: LMTrainConfig, corpus: Iterable[str] | str | Path = "en-mix",
                          out_dir: str | Path | None = None, *, valid: Iterable[str] | str | Path | None = None,
                          test: Iterable[str] | str | Path | None = None, progress: bool = True,
@@ -137,19 +152,17 @@ def train_language_model(config: LMTrainConfig, corpus: Iterable[str] | str | Pa
         corpus: a registered corpus (its train split), a text file, or lines.
         out_dir: the model folder (best model, ``checkpoint/``, ``metrics.jsonl``, ``report.json``);
             a run killed there resumes when called again with the same arguments.
-        valid / test: lines or a file; a registered corpus defaults to its valid/test splits; without
-            a valid split the last 2% of the training tokens are held out.
+        valid / test: lines or a file; a registered corpus with splits defaults to its valid/test
+            splits; without a valid split the last 2% of the training tokens are held out.
         tokenizer: reuse a vocabulary (default: built from the training text).
 
     Returns:
         the best model and ``{"valid_ppl", "test_ppl", "params", "train_tokens", "seconds", ...}``.
     """
     torch.manual_seed(config.seed)
-    named = isinstance(corpus, str) and not Path(corpus).exists()
-    if named and valid is None:
-        valid = corpus
-    if named and test is None:
-        test = corpus
+    split_valid, split_test = held_out_splits(corpus)
+    valid = split_valid if valid is None else valid
+    test = split_test if test is None else test
     train_texts = list(_read(corpus, "train"))
     if tokenizer is None:
         tokenizer = LMTokenizer.build(train_texts, level=config.level, max_size=config.vocab_size - 2,
