@@ -195,18 +195,19 @@ def stage_language_model(ctx: DemoContext) -> Section:
     steps = report["steps"]
     seen = batchify(train, config.batch_size).numpy()[:, : steps * config.bptt + 1].reshape(-1)
     trigram = KneserNeyTrigram(len(tokenizer)).fit(seen)
+    trigram_valid, trigram_test = trigram.perplexity(valid), trigram.perplexity(test)
     sample = lm.generate("the", max_tokens=40, temperature=0.8, seed=0)
     ctx.results["language_model"] = {key: report[key] for key in
                                      ("valid_ppl", "test_ppl", "params", "train_tokens", "seconds", "tokens_per_s")}
-    ctx.results["language_model"].update(trigram_test_ppl=trigram.perplexity(test), sample=sample)
+    ctx.results["language_model"].update(trigram_test_ppl=trigram_test, sample=sample)
     rows = [{"model": f"tied LSTM, 2 x {size}", "parameters": report["params"], "valid ppl": report["valid_ppl"],
              "test ppl": report["test_ppl"], "seconds": report["seconds"]},
-            {"model": "Kneser-Ney trigram, same tokens", "valid ppl": trigram.perplexity(valid),
-             "test ppl": trigram.perplexity(test)}]
+            {"model": "Kneser-Ney trigram, same tokens", "valid ppl": trigram_valid,
+             "test ppl": trigram_test}]
     per_step = config.batch_size * config.bptt
     curve = [e["score"] for e in report["evaluations"]]
     chart = LineChart("Tied LSTM: validation perplexity while training", [e["step"] * per_step for e in report["evaluations"]],
-                      {"tied LSTM": curve, "trigram on the same tokens": [trigram.perplexity(valid)] * len(curve)},
+                      {"tied LSTM": curve, "trigram on the same tokens": [trigram_valid] * len(curve)},
                       xlabel="training tokens", ylabel="validation perplexity", log_y=True, filename="language_model.png")
     verdict = ("The LSTM is ahead of the trigram" if report["test_ppl"] < rows[1]["test ppl"] else
                "This budget is too small for the LSTM to overtake the trigram (it does with 2M tokens)")

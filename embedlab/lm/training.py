@@ -116,7 +116,7 @@ class LMTask:
         logits, hidden = model(x, self.hidden)                       # (B, T, V)
         self.hidden = detach_hidden(hidden)
         nll = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1))
-        return nll + self.network.projection_penalty()
+        return nll + self.network.projection_penalty() if self.network.projection is not None else nll
 
 
 def _read(texts: Iterable[str] | str | Path, split: str) -> Iterable[str]:

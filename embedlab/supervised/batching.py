@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -101,3 +102,13 @@ def copy_pretrained(embedding: nn.Embedding, vocab: Vocab, vectors: Any) -> floa
     share = found / max(1, len(vocab) - len(SPECIALS))
     logger.info("pretrained vectors cover %.1f%% of the %d words", 100 * share, len(vocab) - len(SPECIALS))
     return share
+
+
+def build_vocab(token_lists: Sequence[Sequence[str]], *, min_count: int, lowercase: bool,
+                extra_words: Sequence[str] = ()) -> Vocab:
+    """Training words seen ``min_count`` times, plus ``extra_words`` (e.g. a pretrained table's)."""
+    counts = Counter(w for tokens in token_lists for w in tokens)
+    kept = {w: c for w, c in counts.items() if c >= min_count}
+    for w in extra_words:
+        kept.setdefault(w, 0)
+    return Vocab(kept, min_count=0, specials=SPECIALS, lowercase=lowercase)

@@ -7,7 +7,6 @@ accuracy is kept), so a test split is never looked at before the end.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from embedlab.errors import EmbedlabError, ModelFormatError
 from embedlab.io.folder import register_loader
 from embedlab.io.modules import load_module_folder, save_module_folder
 from embedlab.models.classifier import ClassifierConfig, RNNClassifier
-from embedlab.supervised.batching import SPECIALS, ShuffledTask, copy_pretrained, pad
+from embedlab.supervised.batching import SPECIALS, ShuffledTask, build_vocab, copy_pretrained, pad
 from embedlab.train.best import KeepBest
 from embedlab.train.loop import LoopConfig, train
 
@@ -108,16 +107,6 @@ def load_classifier(folder: Path, config: dict[str, Any]) -> TextClassifier:
     module, vocab = load_module_folder(folder, config, lambda: RNNClassifier(ClassifierConfig.from_dict(config["classifier"])),
                                        specials=list(SPECIALS), unk=UNK, lowercase=bool(config.get("lowercase", True)))
     return TextClassifier(module, vocab, [str(label) for label in config.get("labels", [])])
-
-
-def build_vocab(token_lists: Sequence[Sequence[str]], *, min_count: int, lowercase: bool,
-                extra_words: Sequence[str] = ()) -> Vocab:
-    """Training words seen ``min_count`` times, plus ``extra_words`` (e.g. a pretrained table's)."""
-    counts = Counter(w for tokens in token_lists for w in tokens)
-    kept = {w: c for w, c in counts.items() if c >= min_count}
-    for w in extra_words:
-        kept.setdefault(w, 0)
-    return Vocab(kept, min_count=0, specials=SPECIALS, lowercase=lowercase)
 
 
 def _split(n: int, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

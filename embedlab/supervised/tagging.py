@@ -23,8 +23,7 @@ from embedlab.errors import EmbedlabError, ModelFormatError
 from embedlab.io.folder import register_loader
 from embedlab.io.modules import load_module_folder, save_module_folder
 from embedlab.models.tagger import RNNTagger, TaggerConfig, word_shape
-from embedlab.supervised.batching import SPECIALS, ShuffledTask, copy_pretrained, pad
-from embedlab.supervised.classification import build_vocab
+from embedlab.supervised.batching import SPECIALS, ShuffledTask, build_vocab, copy_pretrained, pad
 from embedlab.supervised.tagsets import TaggedSentence, brown_to_universal, penn_to_universal
 from embedlab.train.best import KeepBest
 from embedlab.train.loop import LoopConfig, train
