@@ -32,6 +32,7 @@ class DemoConfig:
     batch_size: int = 64
     distill_sentences: int = 10_000  # the en-mix slice X2Static is distilled on (a few minutes on 2 cores)
     lm_tokens: int = 500_000  # training tokens of the demo's tied LSTM language model (about 2 minutes)
+    autoencoder_steps: int = 1500  # steps of the demo's sentence autoencoder (about 3 minutes)
 
 
 @dataclass
@@ -220,6 +221,43 @@ def stage_language_model(ctx: DemoContext) -> Section:
     return Section("Language model: a tied LSTM", text, rows, chart=chart)
 
 
+def stage_autoencoder(ctx: DemoContext) -> Section:
+    """A small residual autoencoder over the X2Static vectors of the previous stage: encode, decode, by length."""
+    import itertools
+
+    from embedlab.autoencoder import AutoencoderTrainConfig, evaluate_reconstruction, train_autoencoder
+    from embedlab.data.corpus import resolve_corpus
+    from embedlab.io.folder import load_vectors
+
+    quick = ctx.config.quick
+    vectors = load_vectors(ctx.run_dir / "x2static")
+    size = 32 if quick else 512
+    config = AutoencoderTrainConfig(hidden=size, sentence_dim=size, max_length=20,
+                                    max_steps=30 if quick else ctx.config.autoencoder_steps,
+                                    eval_every=15 if quick else 500, eval_sentences=100 if quick else 300,
+                                    max_sentences=2_000 if quick else None)
+    model, report = train_autoencoder(config, vectors, ctx.config.corpus, ctx.run_dir / "autoencoder",
+                                      progress=logger.isEnabledFor(logging.INFO))
+    test = list(itertools.islice(resolve_corpus(ctx.config.corpus, split="test")[0], 200 if quick else 1000))
+    scores = evaluate_reconstruction(model, test, buckets=((1, 10), (11, 20), (21, 30), (31, 40)), examples=4)
+    ends = ("the war is over .", "the people want peace .")
+    path = model.interpolate(*ends, steps=5)
+    ctx.results["autoencoder"] = {"steps": report["steps"], "seconds": report["seconds"], "params": report["params"],
+                                  "tokens_per_s": report["tokens_per_s"], "test": scores.as_dict()}
+    chart = scores.chart("Sentence autoencoder: reconstruction of held-out sentences by length")
+    chart.filename = "autoencoder.png"
+    examples = "; ".join(f"*{a}* -> *{b}*" for a, b in scores.examples)
+    walk = " | ".join(f"{w:.2f}: *{s}*" for w, s in path)
+    text = (f"A residual recurrent autoencoder (Wilkerson 2023; {size} wide, no gates) trained for {report['steps']:,} "
+            f"steps ({report['seconds']:.0f}s, {report['tokens_per_s']:.0f} tokens/s) on {ctx.config.corpus} sentences "
+            f"of up to {config.max_length} words over the X2Static vectors above: each sentence becomes one "
+            f"{model.dim}-d vector and is decoded back word by word (nearest word vector, no softmax). Scored on "
+            f"held-out test sentences (longer ones show how it degrades beyond its training lengths). Encoded and "
+            f"decoded: {examples}. Walking from one sentence's vector to another's: {walk}. A few minutes is far "
+            "from the paper's training; see benchmarks/results/autoencoder.md for a 1024-wide model.")
+    return Section("Invertible sentence embeddings: a residual autoencoder", text, scores.rows(), chart=chart)
+
+
 STAGES: list[tuple[str, Callable[[DemoContext], Section]]] = [
     ("corpus", stage_corpus),
     ("teacher: word similarity", stage_teacher_words),
@@ -227,6 +265,7 @@ STAGES: list[tuple[str, Callable[[DemoContext], Section]]] = [
     ("teacher: MR probe", stage_teacher_probe),
     ("x2static: distill on a slice", stage_x2static),
     ("language model: tied LSTM", stage_language_model),
+    ("autoencoder: encode and decode", stage_autoencoder),
 ]
 
 

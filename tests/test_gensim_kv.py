@@ -162,3 +162,6 @@ def test_wefe_googlenews_file_matches_gensim(tmp_path: Path) -> None:
     fetched = embedlab_home() / "datasets" / "googlenews-13k" / "vectors.bin"
     if fetched.is_file():
         np.testing.assert_array_equal(load_word2vec(fetched).vectors, got)
+        from embedlab.io.folder import load_vectors
+
+        np.testing.assert_array_equal(load_vectors("googlenews-13k").vectors, got)   # a registered name works too

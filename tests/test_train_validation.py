@@ -96,3 +96,19 @@ def test_shared_tensors_are_stored_once_and_must_be_tied_on_load() -> None:
     untied = nn.Sequential(nn.Embedding(5, 3), nn.Linear(3, 5))
     with pytest.raises(Exception, match="does not tie"):
         load_state_tensors(untied, weights, aliases)
+
+
+def test_per_step_lr_decay_task_log_stats_and_total_time_over_a_resume(tmp_path: Path) -> None:
+    class Logged(Toy):
+        def log_stats(self) -> dict[str, float]:
+            return {"acc": 0.5}
+
+    first = train(Logged(), LoopConfig(epochs=1, lr_decay=0.5, progress=False, log_every=1), tmp_path)
+    state = json.loads((tmp_path / "checkpoint" / "state.json").read_text())
+    assert state["optimizers"][0]["param_groups"][0]["lr"] == pytest.approx(0.5 ** 3)  # 3 steps
+    assert first.total_seconds == pytest.approx(first.seconds, rel=0.5)
+    lines = [json.loads(x) for x in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [x["acc"] for x in lines if "loss" in x] == [0.5, 0.5, 0.5]
+    second = train(Logged(), LoopConfig(epochs=2, lr_decay=0.5, progress=False), tmp_path)
+    assert second.resumed_from == 3 and second.steps == 6
+    assert second.total_seconds >= state["position"]["seconds"] > 0   # the first run's time carries over

@@ -47,9 +47,10 @@ def register(sub: Any) -> None:
     c.add_argument("--folds", type=int, default=10)
     c.add_argument("--json", type=Path, metavar="OUT", help="also write the full results as JSON")
     c.set_defaults(func=cmd_probe)
-    from embedlab.cli import lm
+    from embedlab.cli import autoencoder, lm
 
     lm.register_eval(esub)
+    autoencoder.register_eval(esub)
     p.set_defaults(func=lambda args: p.print_help() or 2)
 
 

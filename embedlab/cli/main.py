@@ -24,13 +24,14 @@ EPILOG = """examples:
   embedlab train lm --tied --out lm           a tied 2-layer LSTM language model on en-mix
   embedlab generate lm --prompt "the"         sample from it (--temperature, --top-k, --top-p)
   embedlab train tagger --out pos             a biLSTM POS tagger on the Brown corpus
+  embedlab train autoencoder --vectors x2s --out ae   invertible sentence vectors (encode / decode)
   embedlab demo                               the main job: fetch, evaluate, write a report
 
 Data is cached under $EMBEDLAB_HOME (default: ~/.cache/embedlab)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from embedlab.cli import data, demo, evaluate, lm, static, train
+    from embedlab.cli import autoencoder, data, demo, evaluate, lm, static, train
 
     parser = argparse.ArgumentParser(
         prog="embedlab",
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     static.register(sub)
     train.register(sub)
     lm.register(sub)
+    autoencoder.register(sub)
     demo.register(sub)
     return parser
 

@@ -90,6 +90,7 @@ def load(path: str | Path) -> Any:
 
 def _import_model_families() -> None:
     """Import modules whose loaders register themselves (kept lazy to keep imports light)."""
+    import embedlab.autoencoder.model  # noqa: F401
     import embedlab.io.portable  # noqa: F401
     import embedlab.lm.model  # noqa: F401
     import embedlab.models.static  # noqa: F401
@@ -182,10 +183,21 @@ def load_static(folder: Path, config: dict[str, Any]) -> Any:
 
 
 def load_vectors(path: str | Path) -> Any:
-    """Word vectors from an embedlab folder or a word2vec ``.txt``/``.vec``/``.bin`` (``.gz``/``.bz2``) file."""
+    """Word vectors from an embedlab folder, a word2vec ``.txt``/``.vec``/``.bin`` (``.gz``/``.bz2``) file,
+    or a registered vectors dataset (e.g. ``googlenews-13k``, fetched on first use)."""
+    from embedlab.data.registry import DATASETS
     from embedlab.io.word2vec import load_word2vec
     from embedlab.models.static import StaticEmbeddings
 
+    spec = DATASETS.get(str(path))
+    if not Path(path).exists() and spec is not None and spec.kind == "vectors":
+        from embedlab.data.fetch import dataset_path, fetch
+        from embedlab.data.registry import read_manifest
+
+        if read_manifest(spec.name) is None:
+            fetch(spec.name)
+        path = dataset_path(spec.name)
+        path = path / spec.files[0] if path.is_dir() else path
     path = Path(path)
     if path.is_dir():
         model = load(path)

@@ -71,7 +71,11 @@ class LoopConfig:
         eval_mode: ``"min"`` (a loss, a perplexity) or ``"max"`` (an accuracy, a correlation).
         anneal: multiply the learning rates by this when a validation does not improve (1 = never).
         min_lr: never anneal below this learning rate.
+        lr_decay: multiply the learning rates by this after every step (a slow exponential decay).
         perplexity: also show exp(loss) (for language models, whose loss is the mean NLL).
+
+    A task may also define ``log_stats() -> dict[str, float]`` (running figures such as a match rate,
+    read and reset at every log line): they join the log line and the progress bar.
     """
 
     epochs: int = 1
@@ -84,13 +88,17 @@ class LoopConfig:
     eval_mode: Literal["min", "max"] = "min"
     anneal: float = 1.0
     min_lr: float = 0.0
+    lr_decay: float = 1.0
     perplexity: bool = False
 
 
 @dataclass
 class LoopResult:
+    """``seconds``: this call; ``total_seconds``: with the runs before a resume (up to their last checkpoint)."""
+
     steps: int
     seconds: float
+    total_seconds: float
     last_loss: float
     losses: list[float] = field(default_factory=list)
     resumed_from: int = 0
@@ -183,6 +191,8 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
     resumed_from = int(position["global_step"])
     position.setdefault("best", None)
     position.setdefault("evaluations", [])
+    position.setdefault("seconds", 0.0)
+    prior_seconds = float(position["seconds"])  # training time of the runs before a resume
     metrics = open(Path(out_dir) / "metrics.jsonl", "a", encoding="utf-8") if out_dir and rank == 0 else None  # noqa: SIM115
     total = config.epochs * steps_per_epoch if steps_per_epoch else None
     if config.max_steps is not None:
@@ -223,6 +233,7 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
         bar.write(f"validation at step {record['step']}: {score:.4f} (best {position['best']:.4f})")
 
     def checkpoint() -> None:
+        position["seconds"] = prior_seconds + time.perf_counter() - started
         if ckpt is not None and rank == 0:
             save_checkpoint(ckpt, task.model, optimizers, position, {"torch": torch.get_rng_state()})
 
@@ -253,6 +264,9 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
                     torch.nn.utils.clip_grad_norm_(dense, config.grad_clip)
                 for opt in optimizers:
                     opt.step()
+                    if config.lr_decay != 1.0:
+                        for group in opt.param_groups:
+                            group["lr"] *= config.lr_decay
                 last = float(loss.detach())
                 losses.append(last)
                 units_done += _units(task, batch)
@@ -272,6 +286,11 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
                         line["units_per_s"] = units_done * world / max(now - units_clock, 1e-9)
                         shown["tok/s"] = f"{line['units_per_s']:.0f}"
                         units_done, units_clock = 0, now
+                    log_stats = getattr(task, "log_stats", None)
+                    if callable(log_stats):
+                        for key, value in log_stats().items():
+                            line[key] = value
+                            shown[key] = f"{value:.4g}"
                     bar.set_postfix(shown)
                     if metrics is not None:
                         metrics.write(json.dumps(line) + "\n")
@@ -300,5 +319,5 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
         if metrics is not None:
             metrics.close()
     return LoopResult(steps=int(position["global_step"]), seconds=time.perf_counter() - started,
-                      last_loss=last, losses=losses, resumed_from=resumed_from, best=position["best"],
+                      total_seconds=prior_seconds + time.perf_counter() - started, last_loss=last, losses=losses, resumed_from=resumed_from, best=position["best"],
                       evaluations=list(position["evaluations"]))

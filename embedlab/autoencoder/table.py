@@ -1,0 +1,74 @@
+"""The autoencoder's vocabulary and word-vector table, from a corpus and any word vectors.
+
+Words are the corpus's frequent tokens. A word the vectors know gets its vector; one they lack
+(punctuation, symbols, rare names) gets a fixed random vector, as the paper does for symbols, so it
+can still be reconstructed; unknown words share ``<unk>``. ``<eos>`` (end of sentence) gets a random
+vector too; ``<pad>`` is a zero row that is never a decoding candidate.
+
+The pretrained rows are centred first (their mean subtracted): distilled static vectors often share
+one large direction (embedlab's X2Static vectors: mean cosine 0.83 between words), and regressing onto
+such vectors rewards predicting the common direction while cosine decoding needs the small rest.
+Every row is then scaled to norm sqrt(d) (components of order 1), for input and target alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from embedlab.data.vocab import UNK, Vocab
+from embedlab.errors import EmbedlabError
+
+logger = logging.getLogger(__name__)
+
+PAD, EOS = "<pad>", "<eos>"
+SPECIALS = (PAD, UNK, EOS)   # ids 0, 1, 2
+
+
+def build_table(token_lists: Iterable[Sequence[str]], vectors: Any, *, max_vocab: int = 30000,
+                min_count: int = 2, lowercase: bool = True, center: bool = True, seed: int = 0) -> tuple[Vocab, np.ndarray, dict[str, int]]:
+    """The vocabulary (``SPECIALS`` first, then words by count) and its (V, d) float32 table.
+
+    Args:
+        token_lists: tokenized training sentences.
+        vectors: a ``StaticEmbeddings`` (or anything with ``key_to_index``, ``vectors``, ``dim``).
+        max_vocab / min_count: which corpus words get their own row.
+        center: subtract the mean of the (unit-length) pretrained rows.
+
+    Returns:
+        vocab, table and counts ``{"pretrained", "random", "vocab"}``.
+    """
+    counts = Counter(w for tokens in token_lists for w in tokens)
+    if not counts:
+        raise EmbedlabError("the training text has no words")
+    vocab = Vocab(counts, min_count=min_count, max_size=max_vocab, specials=SPECIALS, lowercase=lowercase)
+    dim = int(vectors.dim)
+    rng = np.random.default_rng(seed)
+    table = rng.standard_normal((len(vocab), dim)).astype(np.float32)
+    folded: dict[str, int] = {}
+    for i, word in enumerate(vectors.index_to_key):
+        folded.setdefault(word.lower(), i)
+    pretrained = []
+    for i, word in enumerate(vocab.itos):
+        j = None if word in SPECIALS else vectors.key_to_index.get(word, folded.get(word.lower()))
+        if j is not None:
+            table[i] = np.asarray(vectors.vectors[j], dtype=np.float32)
+            pretrained.append(i)
+    found = len(pretrained)
+    if center and pretrained:
+        rows = table[pretrained]
+        rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+        table[pretrained] = rows - rows.mean(axis=0)
+    norms = np.linalg.norm(table, axis=1, keepdims=True)
+    if not np.isfinite(table).all() or (norms[len(SPECIALS):] == 0).any():
+        raise EmbedlabError("the word vectors contain NaN, infinite or all-zero rows; clean them before training")
+    table = table / norms * np.sqrt(dim)
+    table[0] = 0.0
+    info = {"vocab": len(vocab), "pretrained": found, "random": len(vocab) - found - 1}
+    logger.info("autoencoder vocabulary: %d words, %d with pretrained vectors, %d random (symbols, specials)",
+                info["vocab"], info["pretrained"], info["random"])
+    return vocab, table.astype(np.float32), info

@@ -1,0 +1,261 @@
+"""Training the sentence autoencoder: length-bucketed batches, squared error, match drop, Adam.
+
+Runs through the generic loop (``train/loop.py``), so it checkpoints, resumes after a kill, shows
+progress and runs unchanged under ``torchrun``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from embedlab.autoencoder.metrics import evaluate_reconstruction
+from embedlab.autoencoder.model import SentenceAutoencoder, reversed_batch
+from embedlab.autoencoder.nearest import NearestWords
+from embedlab.autoencoder.table import EOS, build_table
+from embedlab.data.tokenize import WordTokenizer
+from embedlab.errors import EmbedlabError
+from embedlab.models.autoencoder import AutoencoderConfig, RecurrentAutoencoder
+from embedlab.supervised.batching import pad
+from embedlab.train.best import KeepBest
+from embedlab.train.loop import LoopConfig, distributed, train
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class AutoencoderTrainConfig:
+    """Settings of ``train_autoencoder`` (defaults: a CPU-sized model; the paper's optimizer).
+
+    Attributes:
+        hidden / sentence_dim / cell / extra_blocks / dropout: the network (``AutoencoderConfig``);
+            the paper used 10,000 wide layers on a GPU and dropout 0.5 over a long run.
+        lr / betas / lr_decay / weight_decay: Adam; the paper's betas (0.85, 0.99), a slow per-step
+            decay and a small L2. Its lr 4.2e-5 is for 10,000 wide layers; 1e-4 learned fastest at
+            512-1024 wide on en-mix (1e-3 and 3e-4 were slower, 3e-5 similar).
+        max_length: longest training sentence in words (longer ones are skipped and counted).
+        match_drop: probability that a position whose nearest word is already right leaves the loss.
+        loss: ``mse`` (squared error, the paper's) or ``cosine``.
+        neighbours: K of the match-drop certificate (``nearest.py``; 0 = full matmul every time).
+        eval_every / eval_sentences: validation (exact-sentence rate on held-out sentences).
+        max_sentences: train on the first N usable sentences only (quick runs).
+    """
+
+    hidden: int = 512
+    sentence_dim: int = 512
+    cell: str = "residual"
+    extra_blocks: int = 0
+    dropout: float = 0.0
+    batch_size: int = 64
+    lr: float = 1e-4
+    betas: tuple[float, float] = (0.85, 0.99)
+    lr_decay: float = 0.99998
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    max_length: int = 40
+    min_count: int = 2
+    max_vocab: int = 30000
+    match_drop: float = 1.0
+    loss: str = "mse"
+    neighbours: int = 32
+    epochs: int = 1
+    max_steps: int | None = None
+    eval_every: int = 1000
+    eval_sentences: int = 500
+    max_sentences: int | None = None
+    seed: int = 0
+
+    def model_config(self, vocab_size: int, word_dim: int) -> AutoencoderConfig:
+        return AutoencoderConfig(vocab_size=vocab_size, word_dim=word_dim, hidden=self.hidden,
+                                 sentence_dim=self.sentence_dim, cell=self.cell, extra_blocks=self.extra_blocks,
+                                 dropout=self.dropout)
+
+
+class AutoencoderTask:
+    """The loop's ``TrainingTask``: batches of similar length, reconstruction loss with match drop."""
+
+    def __init__(self, model: RecurrentAutoencoder, sentences: Sequence[np.ndarray], config: AutoencoderTrainConfig,
+                 eos: int) -> None:
+        if config.loss not in ("mse", "cosine"):
+            raise EmbedlabError(f"loss must be mse or cosine, got {config.loss!r}")
+        if not 0.0 <= config.match_drop <= 1.0:
+            raise EmbedlabError(f"match_drop is a probability, got {config.match_drop}")
+        self.model: nn.Module = model      # the loop's handle (it may wrap it in DDP)
+        self.autoencoder = model
+        self.sentences = list(sentences)
+        self.config = config
+        self.eos = eos
+        self.lengths = np.array([len(s) for s in self.sentences])
+        self.nearest = NearestWords(model.table, neighbours=config.neighbours) if config.match_drop > 0 else None
+        self.matchdrop_seconds = 0.0
+        self._positions = 0
+        self._matched = 0
+        self._clock: tuple[float, float] | None = None   # (time, matchdrop_seconds) at the last log line
+
+    def steps_per_epoch(self, world: int = 1) -> int:
+        return -(-len(self.sentences) // (self.config.batch_size * world))
+
+    def optimizers(self, model: nn.Module) -> list[torch.optim.Optimizer]:
+        c = self.config
+        return [torch.optim.Adam(model.parameters(), lr=c.lr, betas=c.betas, weight_decay=c.weight_decay)]
+
+    def batches(self, epoch: int, rank: int, world: int) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """Sort by length (random tie order), cut into batches, shuffle the batches: little padding."""
+        rng = np.random.default_rng([self.config.seed, epoch])
+        order = np.lexsort((rng.random(len(self.sentences)), self.lengths))
+        starts = rng.permutation(np.arange(0, len(order), self.config.batch_size))
+        for index, start in enumerate(starts):
+            if index % world == rank:
+                chunk = [self.sentences[i] for i in order[start:start + self.config.batch_size]]
+                reversed_ids, lengths = reversed_batch(chunk)
+                targets, _ = pad([[*ids.tolist(), self.eos] for ids in chunk])   # (B, L+1), 0 = padding
+                yield reversed_ids, lengths, targets
+
+    def units(self, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> int:
+        return int((batch[2] != 0).sum())
+
+    def loss(self, model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        reversed_ids, lengths, targets = batch
+        predicted = model(reversed_ids, lengths, targets.size(1))            # (B, L+1, d)
+        valid = targets != 0                                                 # (B, L+1)
+        pred, target_ids = predicted[valid], targets[valid]                  # (N, d), (N,)
+        truth = self.autoencoder.table[target_ids]                                 # (N, d)
+        if self.config.loss == "mse":
+            per_position = (pred - truth).pow(2).sum(dim=1)
+        else:
+            per_position = 1.0 - torch.nn.functional.cosine_similarity(pred, truth, dim=1)
+        keep = torch.ones_like(target_ids, dtype=torch.bool)
+        if self.nearest is not None:
+            started = time.perf_counter()
+            matched = self.nearest.matches(pred, target_ids)
+            self.matchdrop_seconds += time.perf_counter() - started
+            self._matched += int(matched.sum())
+            drop = matched if self.config.match_drop >= 1.0 else matched & (torch.rand_like(per_position) < self.config.match_drop)
+            keep = ~drop
+        self._positions += int(target_ids.numel())
+        # Dividing by all real positions (not only the kept ones) keeps the step size steady as
+        # more words come out right: match drop removes gradient, it does not re-weight the rest.
+        return (per_position * keep).sum() / max(1, target_ids.numel())
+
+    def log_stats(self) -> dict[str, float]:
+        """Since the last log line: the share of positions already decoded right and the share of
+        wall-clock time spent on the match-drop test (needs match drop on)."""
+        now = time.perf_counter()
+        if self.nearest is None or not self._positions:
+            return {}
+        stats = {"word_acc": self._matched / self._positions}
+        if self._clock is not None:
+            stats["matchdrop_share"] = (self.matchdrop_seconds - self._clock[1]) / max(now - self._clock[0], 1e-9)
+        self._clock = (now, self.matchdrop_seconds)
+        self._matched = self._positions = 0
+        return stats
+
+
+def tokenize_corpus(texts: Iterable[str], tokenizer: WordTokenizer, max_length: int,
+                    limit: int | None = None) -> tuple[list[list[str]], dict[str, int]]:
+    """Tokenized sentences of 1..max_length words, and counts of what was skipped."""
+    kept: list[list[str]] = []
+    skipped = {"empty": 0, "too_long": 0}
+    for text in texts:
+        tokens = tokenizer.tokenize(text)
+        if not tokens:
+            skipped["empty"] += 1
+        elif len(tokens) > max_length:
+            skipped["too_long"] += 1
+        else:
+            kept.append(tokens)
+            if limit is not None and len(kept) >= limit:
+                break
+    return kept, skipped
+
+
+def _texts(source: Iterable[str] | str | Path, split: str) -> Iterable[str]:
+    if isinstance(source, (str, Path)):
+        from embedlab.data.corpus import resolve_corpus
+
+        return resolve_corpus(source, split=split)[0]
+    return source
+
+
+def train_autoencoder(config: AutoencoderTrainConfig, vectors: Any, corpus: Iterable[str] | str | Path = "en-mix",
+                      out_dir: str | Path | None = None, *, valid: Iterable[str] | str | Path | None = None,
+                      progress: bool = True) -> tuple[SentenceAutoencoder, dict[str, Any]]:
+    """Train an autoencoder on a corpus over the given word vectors; return the best and a report.
+
+    Args:
+        vectors: a ``StaticEmbeddings`` (``embedlab.load_vectors`` reads folders and word2vec files).
+        corpus: a registered corpus (its train split), a text file, or lines.
+        out_dir: the model folder (best model, ``checkpoint/``, ``metrics.jsonl``, ``report.json``);
+            a run killed there resumes when called again with the same arguments.
+        valid: held-out lines for validation; default: a registered corpus's valid split, otherwise
+            the last ``eval_sentences`` training sentences (kept out of training).
+
+    Returns:
+        the best model (by validation exact-sentence rate, ties broken by word accuracy) and a report.
+    """
+    torch.manual_seed(config.seed)
+    lowercase = bool(getattr(vectors, "lowercase", True))
+    tokenizer = WordTokenizer(lowercase=lowercase)
+    sentences, skipped = tokenize_corpus(_texts(corpus, "train"), tokenizer, config.max_length, config.max_sentences)
+    if valid is None and isinstance(corpus, str) and not Path(corpus).exists():
+        from embedlab.lm.training import held_out_splits
+
+        valid = held_out_splits(corpus)[0]
+    if valid is not None:
+        valid_tokens, _ = tokenize_corpus(_texts(valid, "valid"), tokenizer, config.max_length, config.eval_sentences)
+    else:
+        cut = max(1, min(config.eval_sentences, len(sentences) // 10))
+        sentences, valid_tokens = sentences[:-cut], sentences[-cut:]
+    if not sentences:
+        raise EmbedlabError(f"no training sentences of 1..{config.max_length} words in the corpus")
+    vocab, table, table_info = build_table(sentences, vectors, max_vocab=config.max_vocab, min_count=config.min_count,
+                                           lowercase=lowercase, seed=config.seed)
+    module = RecurrentAutoencoder(config.model_config(len(vocab), table.shape[1]))
+    module.table.copy_(torch.from_numpy(table))
+    ids = [np.asarray(vocab.encode(tokens), dtype=np.int64) for tokens in sentences]
+    valid_ids = [vocab.encode(tokens) for tokens in valid_tokens]
+    task = AutoencoderTask(module, ids, config, eos=vocab.stoi[EOS])
+    model = SentenceAutoencoder(module, vocab, max_length=config.max_length, lowercase=lowercase)
+    rank, world = distributed()
+    loop = LoopConfig(epochs=config.epochs, max_steps=config.max_steps, grad_clip=config.grad_clip, log_every=50,
+                      checkpoint_every=500, eval_every=config.eval_every, eval_mode="max", lr_decay=config.lr_decay,
+                      progress=progress)
+    best_path = Path(out_dir) if out_dir is not None else None
+    keeper = KeepBest(module, None if best_path is None else lambda: model.save(best_path))
+
+    def evaluate(_: nn.Module) -> float:
+        # The exact-sentence rate, ties broken by word accuracy (worth less than one sentence): early in
+        # training every checkpoint has exact 0, and the best model must still be the latest good one.
+        scores = evaluate_reconstruction(model, valid_ids)
+        return scores.exact + scores.tight / (10 * max(1, len(valid_ids)))
+
+    started = time.perf_counter()
+    result = train(task, loop, out_dir, steps_per_epoch=task.steps_per_epoch(world), evaluate=evaluate, on_best=keeper)
+    seconds = time.perf_counter() - started
+    if best_path is not None and (best_path / "config.json").is_file():
+        best = SentenceAutoencoder.load(best_path)
+    else:
+        keeper.restore()
+        best = model
+    report: dict[str, Any] = {
+        "valid_exact": evaluate_reconstruction(best, valid_ids).exact, "steps": result.steps, "seconds": seconds, "total_seconds": result.total_seconds,
+        "params": module.num_parameters(), "sentences": len(sentences),
+        "skipped": skipped, "table": table_info, "matchdrop_seconds": task.matchdrop_seconds,
+        "evaluations": result.evaluations, "config": asdict(config),
+    }
+    mean_len = float(np.mean([len(s) + 1 for s in ids]))
+    report["tokens_per_s"] = (result.steps - result.resumed_from) * config.batch_size * world * mean_len / seconds if seconds > 0 else None
+    if task.nearest is not None:
+        report["matchdrop_full_rows"] = task.nearest.stats["full_rows"] / max(1, task.nearest.stats["rows"])
+    if best_path is not None and rank == 0:
+        (best_path / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return best, report

@@ -1,0 +1,178 @@
+"""``embedlab train autoencoder``, ``encode``, ``decode`` and ``eval reconstruction``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+AUTOENCODER_HELP = """Train an invertible sentence embedding: a recurrent autoencoder (Wilkerson 2023) that reads a
+sentence reversed into one vector and regresses the sentence's word vectors back out of it (no
+softmax), decoded by the nearest word. Any word vectors work:
+    embedlab distill --out x2s                                    # embedlab's own static vectors, or
+    embedlab train autoencoder --vectors googlenews-13k ...       # the paper's GoogleNews vectors (13k words)
+    embedlab train autoencoder --vectors x2s --corpus en-mix --out ae
+
+Match drop (--match-drop, default 1) removes positions that already decode right from the loss. The
+defaults fit a CPU (512 wide, Adam lr 1e-4); the paper used 10,000 wide layers on a GPU with --lr 4.2e-5. The best
+model by exact-sentence rate on held-out sentences is written to --out as training goes (a killed
+run resumes from --out/checkpoint when started again)."""
+
+
+def register_train(tsub: Any) -> None:
+    from embedlab.autoencoder.training import AutoencoderTrainConfig as C
+
+    p = tsub.add_parser("autoencoder", help="invertible sentence embeddings (residual recurrent autoencoder)",
+                        description=AUTOENCODER_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--vectors", required=True, help="word vectors: an embedlab folder, a word2vec file, or a "
+                   "registered vectors dataset (googlenews-13k)")
+    p.add_argument("--corpus", default="en-mix", help="registered corpus or a text file, one sentence per line "
+                   "(default: en-mix)")
+    p.add_argument("--valid", type=Path, default=None, metavar="FILE", help="validation sentences (default: the "
+                   "corpus's valid split, or its last sentences)")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="model folder (also checkpoints, metrics)")
+    p.add_argument("--cell", choices=["residual", "gru"], default=C.cell, help="recurrent cell (default residual)")
+    p.add_argument("--hidden", type=int, default=C.hidden, help=f"recurrent width (default {C.hidden})")
+    p.add_argument("--sentence-dim", type=int, default=C.sentence_dim, help=f"sentence vector size (default {C.sentence_dim})")
+    p.add_argument("--extra-blocks", type=int, default=C.extra_blocks, help="extra residual blocks per step (default 0)")
+    p.add_argument("--dropout", type=float, default=C.dropout, help=f"after the read-out and in the decoder (default {C.dropout}; the paper 0.5 for long runs)")
+    p.add_argument("--max-length", type=int, default=C.max_length, help=f"longest training sentence in words (default {C.max_length})")
+    p.add_argument("--vocab", type=int, default=C.max_vocab, help=f"most frequent corpus words kept (default {C.max_vocab})")
+    p.add_argument("--match-drop", type=float, default=C.match_drop, metavar="P",
+                   help="probability of dropping an already-right position from the loss (default 1; 0 = off)")
+    p.add_argument("--loss", choices=["mse", "cosine"], default=C.loss, help="regression loss (default mse)")
+    p.add_argument("--lr", type=float, default=C.lr, help=f"Adam learning rate (default {C.lr:g})")
+    p.add_argument("--lr-decay", type=float, default=C.lr_decay, help=f"lr multiplier per step (default {C.lr_decay})")
+    p.add_argument("--batch-size", type=int, default=C.batch_size, help=f"sentences per step (default {C.batch_size})")
+    p.add_argument("--epochs", type=int, default=C.epochs, help="passes over the corpus (default 1)")
+    p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
+    p.add_argument("--max-sentences", type=int, default=None, help="train on the first N usable sentences only")
+    p.add_argument("--eval-every", type=int, default=C.eval_every, metavar="STEPS", help=f"validate every N steps (default {C.eval_every})")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_train)
+
+
+def register(sub: Any) -> None:
+    e = sub.add_parser("encode", help="sentences -> vectors (.npy) with a sentence autoencoder",
+                       description="Encode one sentence per line into an (n, d) float32 .npy array.")
+    e.add_argument("model", type=Path, help="autoencoder folder (embedlab train autoencoder)")
+    e.add_argument("-i", "--input", required=True, help="text file, one sentence per line ('-' = stdin)")
+    e.add_argument("-o", "--output", type=Path, required=True, help="the .npy file to write")
+    e.set_defaults(func=cmd_encode)
+    d = sub.add_parser("decode", help="vectors (.npy) -> sentences with a sentence autoencoder",
+                       description="Decode an (n, d) .npy array of sentence vectors, one sentence per line.")
+    d.add_argument("model", type=Path, help="autoencoder folder")
+    d.add_argument("-i", "--input", type=Path, required=True, help=".npy array of sentence vectors")
+    d.add_argument("--max-words", type=int, default=None, help="stop each sentence after this many words")
+    d.set_defaults(func=cmd_decode)
+
+
+def register_eval(esub: Any) -> None:
+    r = esub.add_parser("reconstruction", help="encode-decode accuracy of a sentence autoencoder, by length",
+                        description="Tight (exact) and loose (letters only) word accuracy and the exact-sentence "
+                                    "rate by sentence length, with a PNG plot against length.")
+    r.add_argument("model", type=Path, help="autoencoder folder")
+    r.add_argument("--text", required=True, help="text file, one sentence per line, or a registered corpus (its test split)")
+    r.add_argument("--limit", type=int, default=None, help="score the first N sentences only")
+    r.add_argument("--plot", type=Path, default=None, metavar="PNG", help="write the accuracy-by-length plot here")
+    r.add_argument("--json", type=Path, default=None, help="also write the scores as JSON")
+    r.set_defaults(func=cmd_eval)
+
+
+def _load(path: Path) -> Any:
+    from embedlab.autoencoder.model import SentenceAutoencoder
+
+    return SentenceAutoencoder.load(path)
+
+
+def _lines(source: str) -> list[str]:
+    from embedlab.data.corpus import read_sentences
+
+    if source == "-":
+        return [line.rstrip("\n") for line in sys.stdin]
+    return read_sentences(source)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from embedlab.autoencoder.training import AutoencoderTrainConfig, train_autoencoder
+    from embedlab.io.folder import load_vectors
+    from embedlab.train.loop import is_main_process
+
+    config = AutoencoderTrainConfig(hidden=args.hidden, sentence_dim=args.sentence_dim, cell=args.cell,
+                                    extra_blocks=args.extra_blocks, dropout=args.dropout, batch_size=args.batch_size,
+                                    lr=args.lr, lr_decay=args.lr_decay, max_length=args.max_length, max_vocab=args.vocab,
+                                    match_drop=args.match_drop, loss=args.loss, epochs=args.epochs,
+                                    max_steps=args.max_steps, eval_every=args.eval_every,
+                                    max_sentences=args.max_sentences, seed=args.seed)
+    model, report = train_autoencoder(config, load_vectors(args.vectors), args.corpus, args.out, valid=args.valid,
+                                      progress=not args.quiet)
+    if not is_main_process():
+        return 0
+    print(f"wrote {args.out}: {report['params']:,} parameters, {report['steps']:,} steps in {report['seconds']:.0f} s "
+          f"({report['tokens_per_s']:.0f} tokens/s); valid exact-sentence rate {100 * (report['valid_exact'] or 0):.1f}%")
+    sample = ["the president spoke to the nation .", "it was a long and cold winter ."]
+    for source, output in zip(sample, model.reconstruct(sample), strict=True):
+        print(f"  {source}  ->  {output}")
+    return 0
+
+
+def cmd_encode(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    model = _load(args.model)
+    sentences = _lines(args.input)
+    vectors = model.encode(sentences)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    np.save(args.output, vectors)
+    print(f"wrote {args.output}: {vectors.shape[0]} x {vectors.shape[1]} float32", file=sys.stderr)
+    return 0
+
+
+def cmd_decode(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from embedlab.errors import DataError
+
+    model = _load(args.model)
+    try:
+        vectors = np.load(args.input, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{args.input}: not a readable .npy array ({exc})") from exc
+    for sentence in model.decode(np.atleast_2d(vectors), max_words=args.max_words):
+        print(sentence)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from embedlab.autoencoder.metrics import evaluate_reconstruction
+    from embedlab.data.corpus import resolve_corpus
+
+    model = _load(args.model)
+    corpus, _ = resolve_corpus(args.text, split="test")
+    sentences = list(corpus)[: args.limit]
+    report = evaluate_reconstruction(model, sentences, examples=3)
+    columns = ["length", "sentences", "words", "word_acc_tight", "word_acc_loose", "exact_sentences"]
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+    for row in report.rows():
+        print("| " + " | ".join(str(row[c]) for c in columns) + " |")
+    print(f"\nunknown words in the text: {100 * report.unknown_share:.1f}% (scored as <unk>)")
+    for source, output in report.examples:
+        print(f"  in:  {source}\n  out: {output}")
+    if args.plot is not None:
+        from embedlab.evaluation.report import render_chart
+
+        png = render_chart(report.chart())
+        if png is None:
+            print("no plot: matplotlib is not installed (pip install embedlab[plot])", file=sys.stderr)
+        else:
+            args.plot.parent.mkdir(parents=True, exist_ok=True)
+            args.plot.write_bytes(png)
+            print(f"wrote {args.plot}")
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.json}")
+    return 0
