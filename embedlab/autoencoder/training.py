@@ -22,6 +22,7 @@ from embedlab.autoencoder.metrics import evaluate_reconstruction
 from embedlab.autoencoder.model import SentenceAutoencoder, reversed_batch
 from embedlab.autoencoder.nearest import NearestWords
 from embedlab.autoencoder.table import EOS, build_table
+from embedlab.data.corpus import corpus_texts
 from embedlab.data.tokenize import WordTokenizer
 from embedlab.errors import EmbedlabError
 from embedlab.models.autoencoder import AutoencoderConfig, RecurrentAutoencoder
@@ -178,14 +179,6 @@ def tokenize_corpus(texts: Iterable[str], tokenizer: WordTokenizer, max_length: 
     return kept, skipped
 
 
-def _texts(source: Iterable[str] | str | Path, split: str) -> Iterable[str]:
-    if isinstance(source, (str, Path)):
-        from embedlab.data.corpus import resolve_corpus
-
-        return resolve_corpus(source, split=split)[0]
-    return source
-
-
 def train_autoencoder(config: AutoencoderTrainConfig, vectors: Any, corpus: Iterable[str] | str | Path = "en-mix",
                       out_dir: str | Path | None = None, *, valid: Iterable[str] | str | Path | None = None,
                       progress: bool = True) -> tuple[SentenceAutoencoder, dict[str, Any]]:
@@ -205,13 +198,13 @@ def train_autoencoder(config: AutoencoderTrainConfig, vectors: Any, corpus: Iter
     torch.manual_seed(config.seed)
     lowercase = bool(getattr(vectors, "lowercase", True))
     tokenizer = WordTokenizer(lowercase=lowercase)
-    sentences, skipped = tokenize_corpus(_texts(corpus, "train"), tokenizer, config.max_length, config.max_sentences)
+    sentences, skipped = tokenize_corpus(corpus_texts(corpus, "train"), tokenizer, config.max_length, config.max_sentences)
     if valid is None and isinstance(corpus, str) and not Path(corpus).exists():
         from embedlab.lm.training import held_out_splits
 
         valid = held_out_splits(corpus)[0]
     if valid is not None:
-        valid_tokens, _ = tokenize_corpus(_texts(valid, "valid"), tokenizer, config.max_length, config.eval_sentences)
+        valid_tokens, _ = tokenize_corpus(corpus_texts(valid, "valid"), tokenizer, config.max_length, config.eval_sentences)
     else:
         cut = max(1, min(config.eval_sentences, len(sentences) // 10))
         sentences, valid_tokens = sentences[:-cut], sentences[-cut:]

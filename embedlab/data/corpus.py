@@ -209,6 +209,13 @@ class TextCorpus:
                     yield text
 
 
+def corpus_texts(source: Iterable[str] | str | Path, split: str = "train") -> Iterable[str]:
+    """The lines of a registered corpus's ``split`` or of a file; lines already in memory as they are."""
+    if isinstance(source, (str, Path)):
+        return resolve_corpus(source, split=split)[0]
+    return source
+
+
 def read_sentences(path: str | Path, **kwargs: object) -> list[str]:
     """Read a whole (small) corpus into a list; see ``TextCorpus`` for the options."""
     return list(TextCorpus(path, **kwargs))  # type: ignore[arg-type]

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from embedlab.data.corpus import corpus_texts
 from embedlab.errors import EmbedlabError
 from embedlab.lm.batching import batchify, num_windows, stream_nll, windows
 from embedlab.lm.model import LanguageModel
@@ -119,14 +120,6 @@ class LMTask:
         return nll + self.network.projection_penalty() if self.network.projection is not None else nll
 
 
-def _read(texts: Iterable[str] | str | Path, split: str) -> Iterable[str]:
-    if isinstance(texts, (str, Path)):
-        from embedlab.data.corpus import resolve_corpus
-
-        return resolve_corpus(texts, split=split)[0]
-    return texts
-
-
 def held_out_splits(corpus: object) -> tuple[str | None, str | None]:
     """(valid, test) defaults for a corpus: a registered corpus's own splits when it has them.
 
@@ -163,17 +156,17 @@ def train_language_model(config: LMTrainConfig, corpus: Iterable[str] | str | Pa
     split_valid, split_test = held_out_splits(corpus)
     valid = split_valid if valid is None else valid
     test = split_test if test is None else test
-    train_texts = list(_read(corpus, "train"))
+    train_texts = list(corpus_texts(corpus, "train"))
     if tokenizer is None:
         tokenizer = LMTokenizer.build(train_texts, level=config.level, max_size=config.vocab_size - 2,
                                       min_count=config.min_count)
     stream = tokenizer.encode_stream(train_texts)
     if valid is not None:
-        valid_stream = tokenizer.encode_stream(_read(valid, "valid"))
+        valid_stream = tokenizer.encode_stream(corpus_texts(valid, "valid"))
     else:
         cut = len(stream) - max(2, len(stream) // 50)
         stream, valid_stream = stream[:cut], stream[cut:]
-    test_stream = tokenizer.encode_stream(_read(test, "test")) if test is not None else None
+    test_stream = tokenizer.encode_stream(corpus_texts(test, "test")) if test is not None else None
     return train_on_streams(config, tokenizer, stream, valid_stream, test_stream, out_dir, progress=progress)
 
 
