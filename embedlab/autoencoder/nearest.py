@@ -7,9 +7,10 @@ the whole table, using each word's K nearest neighbours (computed once):
 with y the unit prediction, t the target and theta = angle(y, t), any word w that beats t has
 angle(y, w) < theta, so angle(t, w) < 2 theta (triangle inequality on the sphere). If 2 theta is below
 the angle from t to its K-th neighbour, every possible winner is among t's K neighbours, and comparing
-y with those K decides. A neighbour already beating t decides "no" at once. Only the rows left
-undecided (a prediction still far from its target) scan the table, in chunks of frequent words
-first, each row leaving as soon as any word beats its target.
+y with those K decides. A neighbour already beating t decides "no" at once. The rows left undecided
+(predictions not close enough to their target for the certificate, which includes most words that are
+right early in training) scan the table: in bfloat16 where that is faster, with float32 re-checks of
+near-ties, otherwise in float32 chunks of frequent words first, a row leaving once any word beats it.
 """
 
 from __future__ import annotations
