@@ -23,6 +23,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import platform
@@ -209,7 +210,7 @@ def measure_speed(args: argparse.Namespace, trained: Any, vectors: Any, settings
     config = AutoencoderTrainConfig(**{k: v for k, v in settings.items() if k != "max_sentences"})
     table = trained.module.table
     rng = np.random.default_rng(0)
-    # sentences of the real length mix (the trained model's vocabulary; ids drawn from the test text)
+    # sentences of the real length mix, in the trained model's vocabulary, from the valid split
     from embedlab.data.corpus import resolve_corpus
 
     sentences = [np.asarray(ids, dtype=np.int64) for ids in
@@ -223,7 +224,7 @@ def measure_speed(args: argparse.Namespace, trained: Any, vectors: Any, settings
             module.table.copy_(table)
         return AutoencoderTask(module, sentences, config, eos=trained.eos)
 
-    def runner(task: AutoencoderTask) -> tuple[Any, list[Any], torch.optim.Optimizer]:
+    def runner(task: AutoencoderTask) -> tuple[Any, list[Any]]:
         batches = list(task.batches(0, 0, 1))
         opt = task.optimizers(task.model)[0]
 
@@ -234,18 +235,17 @@ def measure_speed(args: argparse.Namespace, trained: Any, vectors: Any, settings
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
-        return go, batches, opt
+        return go, batches
 
     residual, gru = task_for("residual"), task_for("gru")
-    run_residual, batches, _ = runner(residual)
-    run_gru, _, _ = runner(gru)
+    run_residual, batches = runner(residual)
+    run_gru, _ = runner(gru)
     tokens = sum(residual.units(b) for b in batches)
     repeats = 2 if args.quick else 5
     t_res, t_gru = interleave(run_residual, run_gru, repeats)
-    residual.matchdrop_seconds = 0.0
     share_init = _matchdrop_share(run_residual, residual)
-    trained_task = task_for("residual", _copy(trained.module))
-    run_trained, _, _ = runner(trained_task)
+    trained_task = task_for("residual", copy.deepcopy(trained.module))
+    run_trained, _ = runner(trained_task)
     share_trained = _matchdrop_share(run_trained, trained_task)
     res_tps = [tokens / t for t in t_res]
     gru_tps = [tokens / t for t in t_gru]
@@ -258,12 +258,6 @@ def measure_speed(args: argparse.Namespace, trained: Any, vectors: Any, settings
             "pairwise_min": round(min(pairwise), 3), "pairwise_max": round(max(pairwise), 3),
             "matchdrop_share_untrained": share_init, "matchdrop_share_trained": share_trained,
             "hidden": config.hidden, "batch_size": config.batch_size}
-
-
-def _copy(module: Any) -> Any:
-    import copy
-
-    return copy.deepcopy(module)
 
 
 def _matchdrop_share(run: Any, task: Any) -> float:

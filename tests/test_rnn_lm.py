@@ -177,7 +177,7 @@ def test_perplexity_is_exp_of_mean_nll() -> None:
 
 
 def test_held_out_text_is_never_the_training_text(tmp_path: Path) -> None:
-    from embedlab.lm.training import held_out_splits
+    from embedlab.data.corpus import held_out_splits
 
     assert held_out_splits("en-mix") == ("en-mix", "en-mix")  # its own valid/test splits
     assert held_out_splits("shakespeare") == (None, None)  # no splits: the tail is held out

@@ -22,7 +22,7 @@ from embedlab.autoencoder.metrics import evaluate_reconstruction
 from embedlab.autoencoder.model import SentenceAutoencoder, reversed_batch
 from embedlab.autoencoder.nearest import NearestWords
 from embedlab.autoencoder.table import EOS, build_table
-from embedlab.data.corpus import corpus_texts
+from embedlab.data.corpus import corpus_texts, held_out_splits
 from embedlab.data.tokenize import WordTokenizer
 from embedlab.errors import EmbedlabError
 from embedlab.models.autoencoder import AutoencoderConfig, RecurrentAutoencoder
@@ -200,8 +200,6 @@ def train_autoencoder(config: AutoencoderTrainConfig, vectors: Any, corpus: Iter
     tokenizer = WordTokenizer(lowercase=lowercase)
     sentences, skipped = tokenize_corpus(corpus_texts(corpus, "train"), tokenizer, config.max_length, config.max_sentences)
     if valid is None and isinstance(corpus, str) and not Path(corpus).exists():
-        from embedlab.lm.training import held_out_splits
-
         valid = held_out_splits(corpus)[0]
     if valid is not None:
         valid_tokens, _ = tokenize_corpus(corpus_texts(valid, "valid"), tokenizer, config.max_length, config.eval_sentences)

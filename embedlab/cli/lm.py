@@ -16,8 +16,9 @@ LM_HELP = """Train a recurrent language model (pytorch/examples word_language_mo
 
 Weight tying (Press & Wolf 2017): --tied shares the input and softmax embeddings (needs --emb equal
 to --hidden, or --tie-projection). Without dropout, add --proj-reg LAMBDA (about 1e-4) for the
-paper's projection regularization (with SGD lower --lr to about 5: P makes lr 20 unstable). The best model by validation perplexity is written to --out as
-training goes (a killed run resumes from --out/checkpoint when started again)."""
+paper's projection regularization (with SGD lower --lr to about 5: P makes lr 20 unstable). The
+best model by validation perplexity is written to --out as training goes (a killed run resumes from
+--out/checkpoint when started again)."""
 
 
 def register_train(tsub: Any) -> None:

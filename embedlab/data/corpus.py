@@ -216,6 +216,21 @@ def corpus_texts(source: Iterable[str] | str | Path, split: str = "train") -> It
     return source
 
 
+def held_out_splits(corpus: object) -> tuple[str | None, str | None]:
+    """(valid, test) defaults for a corpus: a registered corpus's own splits when it has them.
+
+    A registered corpus without splits (e.g. ``shakespeare``) gets none: the trainer then holds out
+    the tail of its training text, never validating on the text it trains on.
+    """
+    if not isinstance(corpus, str) or Path(corpus).exists():
+        return None, None
+    from embedlab.data.registry import DATASETS
+
+    spec = DATASETS.get(corpus)
+    splits = spec.splits if spec is not None else ()
+    return (corpus if "valid" in splits else None), (corpus if "test" in splits else None)
+
+
 def read_sentences(path: str | Path, **kwargs: object) -> list[str]:
     """Read a whole (small) corpus into a list; see ``TextCorpus`` for the options."""
     return list(TextCorpus(path, **kwargs))  # type: ignore[arg-type]

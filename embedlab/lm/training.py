@@ -22,7 +22,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from embedlab.data.corpus import corpus_texts
+from embedlab.data.corpus import corpus_texts, held_out_splits
 from embedlab.errors import EmbedlabError
 from embedlab.lm.batching import batchify, num_windows, stream_nll, windows
 from embedlab.lm.model import LanguageModel
@@ -118,21 +118,6 @@ class LMTask:
         self.hidden = detach_hidden(hidden)
         nll = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1))
         return nll + self.network.projection_penalty() if self.network.projection is not None else nll
-
-
-def held_out_splits(corpus: object) -> tuple[str | None, str | None]:
-    """(valid, test) defaults for a corpus: a registered corpus's own splits when it has them.
-
-    A registered corpus without splits (e.g. ``shakespeare``) gets none: its valid text is then the
-    last 2% of the training tokens, never the training text itself.
-    """
-    if not isinstance(corpus, str) or Path(corpus).exists():
-        return None, None
-    from embedlab.data.registry import DATASETS
-
-    spec = DATASETS.get(corpus)
-    splits = spec.splits if spec is not None else ()
-    return (corpus if "valid" in splits else None), (corpus if "test" in splits else None)
 
 
 def train_language_model(config: LMTrainConfig, corpus: Iterable[str] | str | Path = "en-mix",

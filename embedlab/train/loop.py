@@ -318,6 +318,7 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
         bar.close()
         if metrics is not None:
             metrics.close()
-    return LoopResult(steps=int(position["global_step"]), seconds=time.perf_counter() - started,
-                      total_seconds=prior_seconds + time.perf_counter() - started, last_loss=last, losses=losses, resumed_from=resumed_from, best=position["best"],
+    seconds = time.perf_counter() - started
+    return LoopResult(steps=int(position["global_step"]), seconds=seconds, total_seconds=prior_seconds + seconds,
+                      last_loss=last, losses=losses, resumed_from=resumed_from, best=position["best"],
                       evaluations=list(position["evaluations"]))
