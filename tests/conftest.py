@@ -60,7 +60,7 @@ def tiny_teacher_dir(tmp_path_factory: pytest.TempPathFactory, tiny_corpus_path)
             words[w] = words.get(w, 0) + 1
     common = sorted(words, key=lambda w: -words[w])[:300]
     letters = sorted({c for w in words for c in w})
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", *common, *(f"##{c}" for c in letters),
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *common, *(f"##{c}" for c in letters),
              *(c for c in letters if c not in common)]
     vocab = list(dict.fromkeys(vocab))
     wp = Tokenizer(models.WordPiece({w: i for i, w in enumerate(vocab)}, unk_token="[UNK]"))

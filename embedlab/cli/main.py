@@ -25,6 +25,7 @@ EPILOG = """examples:
   embedlab generate lm --prompt "the"         sample from it (--temperature, --top-k, --top-p)
   embedlab train tagger --out pos             a biLSTM POS tagger on the Brown corpus
   embedlab train autoencoder --vectors x2s --out ae   invertible sentence vectors (encode / decode)
+  embedlab train simcse --encoder rnn --vectors x2s --out enc   a contrastive sentence encoder (also diffcse)
   embedlab demo                               the main job: fetch, evaluate, write a report
 
 Data is cached under $EMBEDLAB_HOME (default: ~/.cache/embedlab)."""

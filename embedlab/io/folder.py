@@ -91,6 +91,7 @@ def load(path: str | Path) -> Any:
 def _import_model_families() -> None:
     """Import modules whose loaders register themselves (kept lazy to keep imports light)."""
     import embedlab.autoencoder.model  # noqa: F401
+    import embedlab.contrastive.loading  # noqa: F401
     import embedlab.io.portable  # noqa: F401
     import embedlab.lm.model  # noqa: F401
     import embedlab.models.static  # noqa: F401
