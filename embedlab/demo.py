@@ -33,6 +33,7 @@ class DemoConfig:
     distill_sentences: int = 10_000  # the en-mix slice X2Static is distilled on (a few minutes on 2 cores)
     lm_tokens: int = 500_000  # training tokens of the demo's tied LSTM language model (about 2 minutes)
     autoencoder_steps: int = 1500  # steps of the demo's sentence autoencoder (about 3 minutes)
+    contrastive_steps: int = 400  # steps of SimCSE and of DiffCSE on the demo's RNN encoder (a few minutes each)
 
 
 @dataclass
@@ -258,6 +259,55 @@ def stage_autoencoder(ctx: DemoContext) -> Section:
     return Section("Invertible sentence embeddings: a residual autoencoder", text, scores.rows(), chart=chart)
 
 
+def stage_contrastive(ctx: DemoContext) -> Section:
+    """SimCSE and DiffCSE on a small RNN encoder over the X2Static vectors, STS next to the baselines."""
+    import itertools
+    import statistics
+
+    from embedlab.contrastive import ContrastiveTrainConfig, build_encoder, train_contrastive
+    from embedlab.data.corpus import resolve_corpus
+    from embedlab.evaluation.sts import evaluate_sts_sets
+    from embedlab.io.folder import load_vectors
+
+    quick = ctx.config.quick
+    vectors = load_vectors(ctx.run_dir / "x2static")
+    texts = [t for t in itertools.islice(resolve_corpus(ctx.config.corpus)[0], 2_000 if quick else 60_000) if t.strip()]
+    sets = ["sts12", "sts14-onwn", "sts14-headlines"]
+    rows: list[dict[str, Any]] = []
+
+    def row(name: str, encoder: Any, extra: dict[str, Any] | None = None) -> None:
+        scores = {r.dataset: r.spearman for r in evaluate_sts_sets(encoder, sets)}
+        rows.append({"encoder": name, **scores, "test": statistics.mean(scores[s] for s in sets[1:]), **(extra or {})})
+
+    row("mean of the X2Static vectors", vectors)
+    hidden = 16 if quick else 256
+    steps = 6 if quick else ctx.config.contrastive_steps
+    row(f"biGRU 2 x {hidden}, untrained", build_encoder("rnn", texts=texts, vectors=vectors, hidden=hidden))
+    for method in ("simcse", "diffcse"):
+        encoder = build_encoder("rnn", texts=texts, vectors=vectors, hidden=hidden)
+        config = ContrastiveTrainConfig(method=method, max_steps=steps, epochs=5, eval_every=3 if quick else 100,
+                                        generator="unigram", disc_hidden=32 if quick else 256)
+        best, report = train_contrastive(encoder, config, texts, ctx.run_dir / method,
+                                         progress=logger.isEnabledFor(logging.INFO))
+        row(f"biGRU after {'SimCSE' if method == 'simcse' else 'DiffCSE'}", best,
+            {"steps": report["steps"], "seconds": round(report["seconds"], 1)})
+    teacher = ctx.results.get("teacher_sts", {})
+    if all(s in teacher for s in sets):
+        rows.append({"encoder": f"{ctx.config.teacher} (the teacher)", **{s: teacher[s]["spearman"] for s in sets},
+                     "test": statistics.mean(teacher[s]["spearman"] for s in sets[1:])})
+    ctx.results["contrastive"] = rows
+    chart = BarChart("STS test sets: contrastive training of a small RNN encoder (Spearman x100)", sets[1:],
+                     {r["encoder"]: [r[s] for s in sets[1:]] for r in rows}, ylabel="Spearman x100",
+                     filename="contrastive.png")
+    text = (f"A bidirectional GRU over the X2Static vectors above, trained on {ctx.config.corpus} sentences with "
+            f"unsupervised SimCSE (two dropout views, in-batch negatives) and with DiffCSE (SimCSE plus detecting "
+            f"which of 30% of the words a generator replaced, given the sentence vector; here the generator is "
+            f"unigram replacement, the cheapest), {steps} steps each, the checkpoint picked on sts12 (the dev set). "
+            "'test' is the mean of STS14 OnWN and headlines. A few minutes is a small budget; "
+            "benchmarks/results/contrastive.md has 3 seeds, a bag-of-vectors encoder, MiniLM and the ablations.")
+    return Section("Contrastive sentence encoders: SimCSE and DiffCSE", text, rows, chart=chart)
+
+
 STAGES: list[tuple[str, Callable[[DemoContext], Section]]] = [
     ("corpus", stage_corpus),
     ("teacher: word similarity", stage_teacher_words),
@@ -266,6 +316,7 @@ STAGES: list[tuple[str, Callable[[DemoContext], Section]]] = [
     ("x2static: distill on a slice", stage_x2static),
     ("language model: tied LSTM", stage_language_model),
     ("autoencoder: encode and decode", stage_autoencoder),
+    ("contrastive: SimCSE and DiffCSE", stage_contrastive),
 ]
 
 

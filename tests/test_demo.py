@@ -38,3 +38,13 @@ def test_quick_demo_writes_a_report_with_correct_numbers(tmp_path: Path) -> None
     assert results["teacher_per_word"]["rg65"]["spearman"] == pytest.approx(expected, abs=1e-4)
     assert 0.5 < results["teacher_mr_probe"]["accuracy"] / 100 <= 1.0
     assert [s.title for s in sections][-1] == "Timings"
+    # The contrastive stage: its rows reproduce from the files it wrote.
+    import embedlab
+    from embedlab.evaluation.sts import evaluate_sts
+
+    rows = {r["encoder"]: r for r in results["contrastive"]}
+    kv = embedlab.load(tmp_path / "run" / "x2static")
+    assert rows["mean of the X2Static vectors"]["sts14-onwn"] == pytest.approx(evaluate_sts(kv, "sts14-onwn").spearman)
+    simcse = embedlab.load(tmp_path / "run" / "simcse")
+    assert rows["biGRU after SimCSE"]["sts14-headlines"] == pytest.approx(evaluate_sts(simcse, "sts14-headlines").spearman)
+    assert rows["biGRU after DiffCSE"]["steps"] == 6 and (tmp_path / "run" / "contrastive.png").is_file()

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-CONTRASTIVE_HELP = """Train a sentence encoder with {name} (METHODS.md E) on your own text.
+CONTRASTIVE_HELP = """Train a sentence encoder with {name} on your own text.
 
 Encoders: minilm (the packaged all-MiniLM-L6-v2, adapted), transformer (--model FOLDER or hub name),
 rnn (a bidirectional GRU/LSTM over static vectors) and bag (a trainable bag of static vectors):
@@ -64,7 +64,7 @@ def register_train(tsub: Any) -> None:
             p.add_argument("--disc-hidden", type=int, default=C.disc_hidden, help=f"discriminator width (default {C.disc_hidden})")
             p.add_argument("--disc-layers", type=int, default=C.disc_layers, help=f"discriminator layers (default {C.disc_layers})")
         p.add_argument("--head", choices=["auto", "none", "mlp", "bn"], default="auto",
-                       help="training-only projection head (auto: SimCSE mlp, DiffCSE bn)")
+                       help="training-only projection head (auto = mlp, SimCSE's; DiffCSE's paper used bn)")
         p.add_argument("--temperature", type=float, default=C.temperature, help=f"(default {C.temperature})")
         p.add_argument("--lr", type=float, default=None, help="learning rate (default 3e-5 transformers, 1e-3 rnn, 1e-4 bag)")
         p.add_argument("--batch-size", type=int, default=C.batch_size, help=f"sentences per step (default {C.batch_size})")

@@ -8,3 +8,10 @@
 - ``mlm``: a small masked language model trained on the corpus, a DiffCSE generator.
 - ``export``: the trained encoder as a sentence-transformers folder.
 """
+
+from embedlab.contrastive.encoder import TokenSpace, TrainableEncoder
+from embedlab.contrastive.loading import build_encoder, load_sentence_encoder
+from embedlab.contrastive.training import ContrastiveTrainConfig, train_contrastive
+
+__all__ = ["ContrastiveTrainConfig", "TokenSpace", "TrainableEncoder", "build_encoder", "load_sentence_encoder",
+           "train_contrastive"]

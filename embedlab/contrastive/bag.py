@@ -37,7 +37,7 @@ class BagSentenceEncoder(WordTokens, TrainableEncoder):
     setting_keys = ("emb", "pooler", "dropout", "word_dropout", "max_length")
 
     def __init__(self, vocab: Vocab, *, emb: int = 300, pooler: BagPooler = "mean", dropout: float = 0.1,
-                 word_dropout: float = 0.0, max_length: int = 128, vectors: Any = None) -> None:
+                 word_dropout: float = 0.3, max_length: int = 128, vectors: Any = None) -> None:
         super().__init__()
         if pooler not in BAG_POOLERS:
             raise EmbedlabError(f"unknown bag pooler {pooler!r}; choose one of {', '.join(BAG_POOLERS)}")

@@ -35,7 +35,7 @@ class MLMTrainConfig:
     """Size and schedule of the small masked LM (defaults train in minutes on a CPU)."""
 
     hidden: int = 256
-    layers: int = 4
+    layers: int = 2
     heads: int = 4
     max_length: int = 32
     max_vocab: int = 30000
@@ -43,7 +43,7 @@ class MLMTrainConfig:
     lr: float = 5e-4
     mask_ratio: float = 0.15
     epochs: int = 1
-    max_steps: int | None = 3000
+    max_steps: int | None = 2000
     eval_every: int = 500
     eval_sentences: int = 1000
     max_sentences: int | None = None
@@ -73,15 +73,32 @@ def mlm_tokenizer(spec: str | Path, texts: Iterable[str] = (), max_vocab: int = 
     raise EmbedlabError(f"{spec}: no tokenizer.json there; give minilm, words, or an encoder/model folder")
 
 
+class _Body(nn.Module):
+    """BertForMaskedLM seen as its body: forward gives the last-layer states; parameters include the head."""
+
+    def __init__(self, mlm: Any) -> None:
+        super().__init__()
+        self.mlm = mlm
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.mlm.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+
 class MLMTask:
     """The loop's task: BERT masking of a batch of sentences, the model's own cross-entropy."""
 
-    def __init__(self, model: nn.Module, sentences: Sequence[Sequence[int]], tokens: TokenizerTokens,
+    def __init__(self, mlm: Any, sentences: Sequence[Sequence[int]], tokens: TokenizerTokens,
                  config: MLMTrainConfig) -> None:
-        self.model, self.sentences, self.tokens, self.config = model, sentences, tokens, config
+        # The loop trains ``model`` (the body, wrapped in DDP under torchrun) and the head alongside:
+        # the vocabulary head only runs at the ~15% masked positions, not at every token as
+        # BertForMaskedLM's own forward does (with a 30k vocabulary that is most of the step).
+        self.mlm = mlm
+        self.model: nn.Module = _Body(mlm)
+        self.head = mlm.cls
+        self.sentences, self.tokens, self.config = sentences, tokens, config
 
     def optimizers(self, model: nn.Module) -> list[torch.optim.Optimizer]:
-        return [torch.optim.AdamW(model.parameters(), lr=self.config.lr, weight_decay=0.01)]
+        return [torch.optim.AdamW(model.parameters(), lr=self.config.lr, weight_decay=0.01)]  # body + head (tied)
 
     def steps_per_epoch(self, world: int = 1) -> int:
         return max(1, len(self.sentences) // self.config.batch_size // world)
@@ -110,21 +127,25 @@ class MLMTask:
     def loss(self, model: nn.Module, batch: tuple[int, int, np.ndarray]) -> torch.Tensor:
         epoch, i, rows = batch
         rng = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch * 100_003 + i)
-        loss: torch.Tensor = model(**self.masked([self.sentences[r] for r in rows], rng)).loss
-        return loss
+        inputs = self.masked([self.sentences[r] for r in rows], rng)
+        labels = inputs.pop("labels")
+        picked = labels != -100
+        states = model(**inputs)                                 # (B, L, h): the BERT body only
+        logits = self.head(states[picked])                        # (n, V): the vocabulary head at masked positions
+        return nn.functional.cross_entropy(logits, labels[picked])
 
 
 def masked_accuracy(model: nn.Module, task: MLMTask, sentences: Sequence[Sequence[int]], batch_size: int = 128) -> float:
-    """Share of masked tokens the model restores exactly (fixed masks, so scores compare across steps)."""
+    """Share of masked tokens the masked LM restores exactly (fixed masks, so scores compare across steps)."""
     rng = torch.Generator().manual_seed(12345)
     right = total = 0
     with torch.no_grad():
         for start in range(0, len(sentences), batch_size):
             inputs = task.masked(sentences[start:start + batch_size], rng)
             labels = inputs.pop("labels")
-            logits = model(**inputs).logits
             keep = labels != -100
-            right += int((logits.argmax(-1)[keep] == labels[keep]).sum())
+            logits = task.head(model(**inputs)[keep])             # (n, V)
+            right += int((logits.argmax(-1) == labels[keep]).sum())
             total += int(keep.sum())
     return right / max(1, total)
 
@@ -164,7 +185,7 @@ def train_mlm(config: MLMTrainConfig, tokenizer: str | Path = "minilm", corpus: 
         model.save_pretrained(out)
         tok.save(str(out / "tokenizer.json"))
 
-    keeper = KeepBest(model, save if out is not None else None)
+    keeper = KeepBest(task.model, save if out is not None else None)
     _, world = distributed()
     loop = LoopConfig(epochs=config.epochs, max_steps=config.max_steps, eval_every=config.eval_every, eval_mode="max",
                       log_every=50, checkpoint_every=500, progress=progress)
