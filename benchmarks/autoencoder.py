@@ -37,7 +37,16 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import cpu_model, interleave, spread, summarize, versions  # noqa: E402
+from common import (  # noqa: E402
+    bench_parser,
+    cpu_model,
+    interleave,
+    pin_threads,
+    spread,
+    summarize,
+    versions,
+    write_results,
+)
 
 VECTORS = "bench/static/x2static-sent-paper"
 MAIN: dict[str, Any] = {"hidden": 512, "sentence_dim": 512, "max_length": 40, "max_steps": 8000, "epochs": 6, "eval_every": 1000,
@@ -66,22 +75,10 @@ NOTES = [
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
-    parser.add_argument("--fresh", action="store_true", help="retrain every model")
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, a smoke test of the script")
-    args = parser.parse_args(argv)
-    import torch
-
-    torch.set_num_threads(args.threads)
-    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    args = bench_parser(__doc__).parse_args(argv)
+    pin_threads(args.threads)
     results = run(args)
-    name = "autoencoder-quick" if args.quick else "autoencoder"
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / f"{name}.md").write_text(render_markdown(results) + "\n")
-    print(render_markdown(results))
+    write_results(args.out, "autoencoder-quick" if args.quick else "autoencoder", results, render_markdown(results))
     return 0
 
 

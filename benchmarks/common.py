@@ -58,3 +58,37 @@ def versions(*packages: str) -> dict[str, str]:
         except PackageNotFoundError:
             out[pkg] = "-"
     return out
+
+
+def bench_parser(doc: str) -> Any:
+    """The arguments every trained-model benchmark takes: --threads, --out, --fresh, --quick."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results")
+    parser.add_argument("--fresh", action="store_true", help="retrain every model")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, a smoke test of the script")
+    return parser
+
+
+def pin_threads(threads: int) -> None:
+    """The same thread count for torch and the BLAS libraries, in this process and its children."""
+    import os
+
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def write_results(out: Path, name: str, results: dict[str, Any], markdown: str) -> None:
+    """``out/NAME.json`` and ``out/NAME.md``; the markdown also goes to stdout."""
+    import json
+    import sys
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / f"{name}.md").write_text(markdown + "\n")
+    sys.stdout.write(markdown + "\n")

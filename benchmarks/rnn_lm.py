@@ -41,7 +41,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import cpu_model, interleave, spread, summarize, versions  # noqa: E402
+from common import cpu_model, interleave, spread, summarize, versions, write_results  # noqa: E402
 
 SIZE = {"emb": 200, "hidden": 200, "layers": 2}
 TRAIN = {"batch_size": 32, "bptt": 35, "optimizer": "sgd", "lr": 20.0, "anneal": 0.25, "grad_clip": 0.25}
@@ -89,11 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.tokens = 40_000
     results = run(args)
-    name = "rnn_lm-quick" if args.quick else "rnn_lm"
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"{name}.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / f"{name}.md").write_text(render_markdown(results) + "\n")
-    sys.stdout.write(render_markdown(results) + "\n")
+    write_results(args.out, "rnn_lm-quick" if args.quick else "rnn_lm", results, render_markdown(results))
     return 0
 
 

@@ -49,7 +49,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import cpu_model, interleave, spread, summarize, timed, versions  # noqa: E402
+from common import cpu_model, interleave, spread, summarize, timed, versions, write_results  # noqa: E402
 
 MIN_COUNT = 10
 PAPER = {"epochs": 1, "lr": 1e-3}
@@ -75,10 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     results = run(args)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "static.json").write_text(json.dumps(results, indent=2) + "\n")
-    (args.out / "static.md").write_text(render_markdown(results) + "\n")
-    sys.stdout.write(render_markdown(results) + "\n")
+    write_results(args.out, "static", results, render_markdown(results))
     return 0
 
 

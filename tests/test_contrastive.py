@@ -62,7 +62,7 @@ def test_rtd_loss_is_mean_bce_over_scored_positions() -> None:
     assert float(rtd_loss(logits, replaced, scored).detach()) == pytest.approx(hand, rel=1e-6)
     empty = rtd_loss(logits, replaced, torch.zeros_like(scored))
     empty.backward()  # no position to score: zero, and the graph still backpropagates
-    assert float(empty) == 0.0 and logits.grad is not None
+    assert float(empty.detach()) == 0.0 and logits.grad is not None
 
 
 def word_space(n: int = 50) -> TokenSpace:

@@ -104,11 +104,9 @@ class MLMTask:
         return max(1, len(self.sentences) // self.config.batch_size // world)
 
     def batches(self, epoch: int, rank: int, world: int) -> Iterator[tuple[int, int, np.ndarray]]:
-        order = np.random.default_rng((self.config.seed, epoch)).permutation(len(self.sentences))
-        size = self.config.batch_size
-        for i, start in enumerate(range(0, len(order) - size + 1, size)):
-            if i % world == rank:
-                yield epoch, i, order[start:start + size]
+        from embedlab.contrastive.training import shuffled_batches
+
+        return shuffled_batches(len(self.sentences), self.config.batch_size, self.config.seed, epoch, rank, world)
 
     def units(self, batch: tuple[int, int, np.ndarray]) -> int:
         return len(batch[2])

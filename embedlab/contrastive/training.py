@@ -13,7 +13,8 @@ under ``torchrun``. Per batch:
 
 Batches hold sentence indices and are rebuilt (masking, generator) inside ``loss`` with a seeded
 generator, so a resumed run skips batches without running the generator for them. Validation is
-STS12 Spearman (the dev set); the best encoder is what the output folder keeps.
+STS12 Spearman (the dev set); the best encoder is what the output folder keeps. Under ``torchrun``
+each rank's negatives are the sentences of its own batch (no all-gather across ranks).
 """
 
 from __future__ import annotations
@@ -149,6 +150,18 @@ class ContrastiveModel(nn.Module):
         return loss
 
 
+def shuffled_batches(n: int, size: int, seed: int, epoch: int, rank: int,
+                     world: int) -> Iterator[tuple[int, int, np.ndarray]]:
+    """(epoch, batch number, row indices) of this rank's full batches: the same order for the same (seed, epoch).
+
+    Only full batches: a contrastive batch's size is its number of negatives.
+    """
+    order = np.random.default_rng((seed, epoch)).permutation(n)
+    for i, start in enumerate(range(0, n - size + 1, size)):
+        if i % world == rank:
+            yield epoch, i, order[start:start + size]
+
+
 class ContrastiveTask:
     """The loop's ``TrainingTask`` for SimCSE/DiffCSE over pre-tokenized sentences (or triplets)."""
 
@@ -176,11 +189,7 @@ class ContrastiveTask:
         return max(1, per_rank // world)
 
     def batches(self, epoch: int, rank: int, world: int) -> Iterator[tuple[int, int, np.ndarray]]:
-        order = np.random.default_rng((self.config.seed, epoch)).permutation(len(self.examples))
-        size = self.config.batch_size
-        for i, start in enumerate(range(0, len(order) - size + 1, size)):  # full batches only: B negatives each
-            if i % world == rank:
-                yield epoch, i, order[start:start + size]
+        return shuffled_batches(len(self.examples), self.config.batch_size, self.config.seed, epoch, rank, world)
 
     def units(self, batch: tuple[int, int, np.ndarray]) -> int:
         return len(batch[2])
