@@ -246,3 +246,7 @@ def test_cli_train_encode_decode_and_eval(tmp_path, capsys: pytest.CaptureFixtur
     (tmp_path / "bad.npy").write_bytes(b"not numpy")
     assert main(["decode", str(out), "-i", str(tmp_path / "bad.npy")]) == 2
     assert "not a readable .npy" in capsys.readouterr().err
+    gappy = tmp_path / "gappy.txt"
+    gappy.write_text("the cat sat .\n\na dog ran .\n")  # a blank line would shift every later row
+    assert main(["encode", str(out), "-i", str(gappy), "-o", str(tmp_path / "g.npy")]) == 2
+    assert "line 2 is blank" in capsys.readouterr().err and not (tmp_path / "g.npy").exists()

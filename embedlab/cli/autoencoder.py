@@ -88,11 +88,23 @@ def _load(path: Path) -> Any:
 
 
 def _lines(source: str) -> list[str]:
-    from embedlab.data.corpus import read_sentences
+    """Every line of a file (or stdin), one sentence each: row i of the output is line i + 1.
 
-    if source == "-":
-        return [line.rstrip("\n") for line in sys.stdin]
-    return read_sentences(source)
+    Raises:
+        DataError: the file cannot be read, or a line is blank (it would have no row).
+    """
+    from embedlab.errors import DataError
+
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise DataError(f"{source}: cannot read ({exc})") from exc
+    lines = text.splitlines()
+    blank = [n for n, line in enumerate(lines, 1) if not line.strip()]
+    if blank:
+        raise DataError(f"{source}: line {blank[0]} is blank ({len(blank)} blank lines in all); each line is one "
+                        "sentence and one row of the output, so remove blank lines or put text on them")
+    return lines
 
 
 def cmd_train(args: argparse.Namespace) -> int:
