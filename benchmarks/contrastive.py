@@ -130,7 +130,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "benchmark": "contrastive", "summary": summary, "notes": NOTES, "anchors_test_avg": ANCHORS,
         "table": table(rows), "ablations": {k.removeprefix("ablation-"): v for k, v in rows.items() if k.startswith("ablation-")},
-        "generators": mlms, "speed": speed, "runs": rows,
+        "generators": {k: {**v, "folder": "$EMBEDLAB_HOME/" + str(Path(v["folder"]).relative_to(embedlab_home()))}
+                       for k, v in mlms.items()},
+        "speed": speed, "runs": rows,
         "settings": {"steps": STEPS, "eval_every": EVAL_EVERY, "seeds": list(SEEDS), "ablation_steps": ABLATION_STEPS,
                      "mlm_steps": MLM_STEPS, "max_sentences": MAX_SENTENCES, "vectors": VECTORS,
                      "lm_generator": LM_GENERATOR},

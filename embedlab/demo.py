@@ -304,7 +304,7 @@ def stage_contrastive(ctx: DemoContext) -> Section:
             f"which of 30% of the words a generator replaced, given the sentence vector; here the generator is "
             f"unigram replacement, the cheapest), {steps} steps each, the checkpoint picked on sts12 (the dev set). "
             "'test' is the mean of STS14 OnWN and headlines. A few minutes is a small budget; "
-            "benchmarks/results/contrastive.md has 3 seeds, a bag-of-vectors encoder, MiniLM and the ablations.")
+            "benchmarks/results/contrastive.md has two seeds, a bag-of-vectors encoder, MiniLM and the ablations.")
     return Section("Contrastive sentence encoders: SimCSE and DiffCSE", text, rows, chart=chart)
 
 
