@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -43,13 +44,22 @@ class TokenSpace:
 
     def ordinary_ids(self) -> torch.Tensor:
         """(n,) ids of every non-special token: what random replacement draws from."""
-        return torch.tensor([i for i in range(len(self.strings)) if i not in self.special_ids], dtype=torch.long)
+        return self._ordinary
 
     def special_mask(self, ids: torch.Tensor) -> torch.Tensor:
         """ids (B, L) -> (B, L) bool, True at special tokens."""
+        return self._special_table.to(ids.device)[ids]
+
+    # Built once per vocabulary (masking asks for both at every training step).
+    @cached_property
+    def _ordinary(self) -> torch.Tensor:
+        return torch.tensor([i for i in range(len(self.strings)) if i not in self.special_ids], dtype=torch.long)
+
+    @cached_property
+    def _special_table(self) -> torch.Tensor:
         table = torch.zeros(len(self.strings), dtype=torch.bool)
         table[list(self.special_ids)] = True
-        return table.to(ids.device)[ids]
+        return table
 
 
 class TrainableEncoder(nn.Module):
