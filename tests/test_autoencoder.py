@@ -96,6 +96,26 @@ def test_nearest_and_match_certificate_agree_with_brute_force() -> None:
         assert torch.equal(NearestWords(table, neighbours=4, bfloat16=bf16).matches(predictions, targets), truth == targets)
 
 
+def test_match_test_decides_near_ties_exactly() -> None:
+    """Predictions half-way between the target and a rival, nudged by less than the bfloat16 screen's
+    error: the screen cannot decide them, the float32 re-check must."""
+    torch.manual_seed(5)
+    table = torch.randn(300, 32)
+    table[0] = 0.0
+    unit = torch.nn.functional.normalize(table, dim=1)
+    targets = torch.randint(1, 300, (200,))
+    rivals = (targets + torch.randint(1, 299, (200,))) % 300
+    rivals[rivals == 0] = 1
+    nudge = torch.linspace(-3e-3, 3e-3, 200)[:, None]
+    predictions = unit[targets] + unit[rivals] + nudge * (unit[targets] - unit[rivals])
+    truth = _brute_nearest(table, predictions)
+    assert 0 < int((truth == targets).sum()) < 200
+    for bf16 in (True, False):
+        search = NearestWords(table, neighbours=4, screen=16, bfloat16=bf16)
+        assert torch.equal(search.matches(predictions, targets), truth == targets)
+        assert (search.stats["near_ties"] > 0) == bf16
+
+
 def test_top_k_matches_sorting() -> None:
     torch.manual_seed(4)
     table = torch.randn(300, 8)

@@ -2,15 +2,18 @@
 
 ``nearest`` is a chunked matmul over the unit-normalized table. ``matches`` answers the cheaper
 question match drop asks, "is the target the nearest word?", exactly and mostly without touching
-the whole table, using each word's K nearest neighbours (computed once):
+the whole table. First, the table's first ``screen`` rows (a vocabulary sorted by count puts its
+frequent words there) are compared with every prediction: most wrong predictions lose to a frequent
+word. The rest use each word's K nearest neighbours (computed once):
 
 with y the unit prediction, t the target and theta = angle(y, t), any word w that beats t has
 angle(y, w) < theta, so angle(t, w) < 2 theta (triangle inequality on the sphere). If 2 theta is below
 the angle from t to its K-th neighbour, every possible winner is among t's K neighbours, and comparing
 y with those K decides. A neighbour already beating t decides "no" at once. The rows left undecided
 (predictions not close enough to their target for the certificate, which includes most words that are
-right early in training) scan the table: in bfloat16 where that is faster, with float32 re-checks of
-near-ties, otherwise in float32 chunks of frequent words first, a row leaving once any word beats it.
+right early in training) scan the table: in bfloat16 where that is faster, with the near-ties
+re-scored in float32 against the few words that could beat the target; otherwise in float32 chunks
+of frequent words first, a row leaving once any word beats it.
 """
 
 from __future__ import annotations
@@ -51,20 +54,23 @@ class NearestWords:
     Args:
         table: (V, d) word vectors; rows in ``exclude`` (padding) are never returned.
         neighbours: K for the match certificate (0 = always use the full matmul).
+        screen: the first rows of the table (its frequent words) compared with every prediction
+            before the certificate.
         chunk: rows of the table per matmul (bounds the (N, chunk) score block).
         bfloat16: screen with bfloat16 matmuls (True), never (False), or when they are faster than
             float32 on this CPU (None: timed once); the answers stay exact (see ``BF16_MARGIN``).
     """
 
     def __init__(self, table: torch.Tensor, *, exclude: tuple[int, ...] = (0,), neighbours: int = 32,
-                 chunk: int = 4096, bfloat16: bool | None = None) -> None:
+                 screen: int = 256, chunk: int = 4096, bfloat16: bool | None = None) -> None:
         self.unit = F.normalize(table.detach().float(), dim=1)                # (V, d)
         self.exclude = torch.tensor(exclude, dtype=torch.long)
         self.chunk = chunk
+        self.screen = min(screen, self.unit.size(0))
         self.k = min(neighbours, self.unit.size(0) - 1 - len(exclude))
         self.neighbour_ids: torch.Tensor | None = None                        # (V, K)
         self.radius: torch.Tensor | None = None                               # (V,): angle to the K-th
-        self.stats = {"rows": 0, "full_rows": 0}
+        self.stats = {"rows": 0, "full_rows": 0, "near_ties": 0}
         use_low = _bf16_is_faster(self.unit) if bfloat16 is None else bfloat16
         self._low_table = self.unit.t().contiguous().to(torch.bfloat16) if use_low else None  # (d, V)
         self._low_unit = self._low_table.t().contiguous() if self._low_table is not None else None  # (V, d)
@@ -124,12 +130,30 @@ class NearestWords:
             self.stats["full_rows"] += rows.size(0)
             return self.nearest(rows) == targets
         target_score = (rows * self.unit[targets]).sum(dim=1)                   # (N,)
-        neighbours = self.neighbour_ids[targets]                                # (N, K)
+        result = torch.zeros(rows.size(0), dtype=torch.bool)
+        alive = (~self._beaten_by_frequent(rows, targets, target_score)).nonzero().squeeze(1)
+        if alive.numel():
+            result[alive] = self._certify(rows[alive], targets[alive], target_score[alive])
+        return result
+
+    def _beaten_by_frequent(self, rows: torch.Tensor, targets: torch.Tensor, target_score: torch.Tensor) -> torch.Tensor:
+        """(N,) bool: does one of the table's first ``screen`` words beat the target? A wrong prediction
+        mostly lands near a frequent word, and in a vocabulary sorted by count those come first, so one
+        small exact matmul settles most wrong rows before any per-row gathering."""
+        scores = self._scores(rows, 0, self.screen)                            # (N, screen)
+        own = (targets < self.screen).nonzero().squeeze(1)
+        scores[own, targets[own]] = -float("inf")                               # the target is no rival
+        return (scores > target_score[:, None]).any(dim=1)
+
+    def _certify(self, rows: torch.Tensor, targets: torch.Tensor, target_score: torch.Tensor) -> torch.Tensor:
+        """``matches`` through the neighbour certificate, scanning the table only for the rows it leaves open."""
+        assert self.neighbour_ids is not None and self.radius is not None
+        neighbours = self.neighbour_ids[targets]                                # (n, K)
         theta = torch.arccos(target_score.clamp(-1.0, 1.0))
         certain = 2 * theta < self.radius[targets] - 1e-4                       # every rival is a neighbour
         if self._low_unit is not None:
-            # gathering (N, K, d) rows dominates: in bfloat16 it moves half the bytes; near-ties go on
-            low = self._low_unit[neighbours]                                    # (N, K, d)
+            # gathering (n, K, d) rows dominates: in bfloat16 it moves half the bytes; near-ties go on
+            low = self._low_unit[neighbours]                                    # (n, K, d)
             rival = torch.bmm(low, rows.to(torch.bfloat16).unsqueeze(2)).squeeze(2).max(dim=1).values.float()
             beaten = rival > target_score + BF16_MARGIN
             result = certain & (rival < target_score - BF16_MARGIN)
@@ -161,9 +185,23 @@ class NearestWords:
             decided = ~beaten & ~unsure
             if unsure.any():
                 index = unsure.nonzero().squeeze(1)
-                decided[index] = self._unbeaten_exact(rows[part][index], targets[part][index], ts[index])
+                decided[index] = self._recheck(rows[part][index], scores[index], ts[index], targets[part][index])
             result[part] = decided
         return result
+
+    def _recheck(self, rows: torch.Tensor, low_scores: torch.Tensor, target_score: torch.Tensor,
+                 targets: torch.Tensor) -> torch.Tensor:
+        """Near-ties of the bfloat16 screen, exactly: a word can beat the target only if its bfloat16
+        score is within ``BF16_MARGIN`` of the target's, so only those (row, word) pairs are re-scored
+        in float32 (a handful per row), not the table."""
+        self.stats["near_ties"] += rows.size(0)
+        row, word = (low_scores.float() > target_score[:, None] - BF16_MARGIN).nonzero(as_tuple=True)
+        if row.numel() > 64 * rows.size(0):     # unusually flat scores: the chunked scan is cheaper
+            return self._unbeaten_exact(rows, targets, target_score)
+        exact = (rows[row] * self.unit[word]).sum(dim=1)                       # (pairs,)
+        beaten = torch.zeros(rows.size(0), dtype=torch.bool)
+        beaten[row[exact > target_score[row]]] = True
+        return ~beaten
 
     def _unbeaten_exact(self, rows: torch.Tensor, targets: torch.Tensor, target_score: torch.Tensor) -> torch.Tensor:
         """``_unbeaten`` in float32: scans the table chunk by chunk (frequent words first), dropping a
