@@ -264,6 +264,8 @@ def stage_contrastive(ctx: DemoContext) -> Section:
     import itertools
     import statistics
 
+    import torch
+
     from embedlab.contrastive import ContrastiveTrainConfig, build_encoder, train_contrastive
     from embedlab.data.corpus import resolve_corpus
     from embedlab.evaluation.sts import evaluate_sts_sets
@@ -282,9 +284,14 @@ def stage_contrastive(ctx: DemoContext) -> Section:
     row("mean of the X2Static vectors", vectors)
     hidden = 16 if quick else 256
     steps = 6 if quick else ctx.config.contrastive_steps
-    row(f"biGRU 2 x {hidden}, untrained", build_encoder("rnn", texts=texts, vectors=vectors, hidden=hidden))
+
+    def fresh_encoder() -> Any:
+        torch.manual_seed(0)    # the same starting weights for all three rows, and from run to run
+        return build_encoder("rnn", texts=texts, vectors=vectors, hidden=hidden)
+
+    row(f"biGRU 2 x {hidden}, untrained", fresh_encoder())
     for method in ("simcse", "diffcse"):
-        encoder = build_encoder("rnn", texts=texts, vectors=vectors, hidden=hidden)
+        encoder = fresh_encoder()
         config = ContrastiveTrainConfig(method=method, max_steps=steps, epochs=5, eval_every=3 if quick else 100,
                                         generator="unigram", disc_hidden=32 if quick else 256)
         best, report = train_contrastive(encoder, config, texts, ctx.run_dir / method,

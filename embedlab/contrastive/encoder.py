@@ -20,6 +20,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from embedlab.supervised.batching import attention_mask, pad
+
 
 @dataclass(frozen=True)
 class TokenSpace:
@@ -92,14 +94,9 @@ class TrainableEncoder(nn.Module):
 
     def batch(self, id_lists: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
         """Ragged id lists -> (B, L) ids padded with ``pad_id`` and the (B, L) attention mask."""
-        width = max(1, max((len(s) for s in id_lists), default=1))
-        ids = torch.full((len(id_lists), width), self.tokens.pad_id, dtype=torch.long)
-        attention = torch.zeros((len(id_lists), width), dtype=torch.long)
-        for row, seq in enumerate(id_lists):
-            ids[row, : len(seq)] = torch.as_tensor(list(seq), dtype=torch.long)
-            attention[row, : len(seq)] = 1
+        ids, lengths = pad(id_lists, self.tokens.pad_id)
         device = self.device
-        return ids.to(device), attention.to(device)
+        return ids.to(device), attention_mask(lengths, ids.size(1)).to(device)
 
     @property
     def device(self) -> torch.device:

@@ -26,6 +26,7 @@ from embedlab.contrastive.masking import mask_tokens
 from embedlab.contrastive.subwords import TokenizerTokens
 from embedlab.data.corpus import corpus_texts, held_out_splits
 from embedlab.errors import EmbedlabError, require
+from embedlab.supervised.batching import attention_mask, pad
 from embedlab.train.best import KeepBest
 from embedlab.train.loop import LoopConfig, distributed, train
 
@@ -113,12 +114,8 @@ class MLMTask:
 
     def masked(self, rows: Sequence[Sequence[int]], rng: torch.Generator) -> dict[str, torch.Tensor]:
         """Padded, masked inputs and labels (-100 where nothing is predicted)."""
-        width = max(len(s) for s in rows)
-        ids = torch.full((len(rows), width), self.tokens.space.pad_id, dtype=torch.long)
-        attention = torch.zeros_like(ids)
-        for r, seq in enumerate(rows):
-            ids[r, : len(seq)] = torch.as_tensor(list(seq))
-            attention[r, : len(seq)] = 1
+        ids, lengths = pad(rows, self.tokens.space.pad_id)
+        attention = attention_mask(lengths, ids.size(1))
         masked, chosen = mask_tokens(ids, attention, self.tokens.space, ratio=self.config.mask_ratio, rng=rng)
         return {"input_ids": masked, "attention_mask": attention, "labels": torch.where(chosen, ids, -100)}
 

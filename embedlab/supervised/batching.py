@@ -21,13 +21,18 @@ SPECIALS = (PAD, UNK)  # pad id 0 (never trained), unk id 1
 Example = TypeVar("Example")
 
 
-def pad(seqs: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Ragged id lists -> (B, T) long tensor padded with 0, and the (B,) lengths."""
+def pad(seqs: Sequence[Sequence[int]], value: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Ragged id lists -> (B, T) long tensor padded with ``value``, and the (B,) lengths."""
     lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
-    out = torch.zeros(len(seqs), max(1, int(lengths.max()) if len(seqs) else 1), dtype=torch.long)
+    out = torch.full((len(seqs), max(1, int(lengths.max()) if len(seqs) else 1)), value, dtype=torch.long)
     for i, s in enumerate(seqs):
         out[i, : len(s)] = torch.as_tensor(s, dtype=torch.long)
     return out, lengths
+
+
+def attention_mask(lengths: torch.Tensor, width: int) -> torch.Tensor:
+    """(B,) lengths -> (B, width) long mask, 1 on real tokens (what Hugging Face models take)."""
+    return (torch.arange(width)[None, :] < lengths[:, None]).long()
 
 
 class ShuffledTask(Generic[Example]):
