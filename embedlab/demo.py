@@ -32,7 +32,7 @@ class DemoConfig:
     batch_size: int = 64
     distill_sentences: int = 10_000  # the en-mix slice X2Static is distilled on (a few minutes on 2 cores)
     lm_tokens: int = 500_000  # training tokens of the demo's tied LSTM language model (about 2 minutes)
-    autoencoder_steps: int = 1500  # steps of the demo's sentence autoencoder (about 3 minutes)
+    autoencoder_steps: int = 2800  # steps of the demo's sentence autoencoder (about one pass, a few minutes)
     contrastive_steps: int = 400  # steps of SimCSE and of DiffCSE on the demo's RNN encoder (a few minutes each)
 
 

@@ -11,6 +11,7 @@ Hugging Face folder (safetensors, ``tokenizer.json``) that ``--generator DIR`` l
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -154,7 +155,7 @@ def train_mlm(config: MLMTrainConfig, tokenizer: str | Path = "minilm", corpus: 
     """
     transformers = require("transformers", "teacher")
     torch.manual_seed(config.seed)
-    texts = [t for t in corpus_texts(corpus, "train") if t.strip()][: config.max_sentences]
+    texts = list(itertools.islice((t for t in corpus_texts(corpus, "train") if t.strip()), config.max_sentences))
     tok = mlm_tokenizer(tokenizer, texts, config.max_vocab)
     tokens = TokenizerTokens(tok)
     valid_source = held_out_splits(corpus)[0] if isinstance(corpus, str) else None

@@ -19,6 +19,7 @@ each rank's negatives are the sentences of its own batch (no all-gather across r
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import time
@@ -278,7 +279,7 @@ def train_contrastive(encoder: TrainableEncoder, config: ContrastiveTrainConfig,
         rows = read_triplets(triplets)[: config.max_sentences]
         examples: list[tuple[list[int], ...]] = [tuple(encoder.tokenize(list(r), config.max_length)) for r in rows]
     else:
-        texts = [t for t in corpus_texts(corpus, "train") if t.strip()][: config.max_sentences]
+        texts = list(itertools.islice((t for t in corpus_texts(corpus, "train") if t.strip()), config.max_sentences))
         examples = [(ids,) for ids in encoder.tokenize(texts, config.max_length) if ids]
     if len(examples) < config.batch_size:
         raise EmbedlabError(f"{len(examples)} training examples: fewer than one batch of {config.batch_size}")
