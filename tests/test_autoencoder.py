@@ -114,6 +114,15 @@ def test_match_test_decides_near_ties_exactly() -> None:
         search = NearestWords(table, neighbours=4, screen=16, bfloat16=bf16)
         assert torch.equal(search.matches(predictions, targets), truth == targets)
         assert (search.stats["near_ties"] > 0) == bf16
+    # hundreds of near-duplicate words: every row has too many near-ties to re-score pair by pair
+    crowd = unit[1:2] + 2e-3 * torch.randn(300, 32)
+    crowd[0] = 0.0
+    guesses = crowd[targets] + 2e-3 * torch.randn(200, 32)
+    truth = _brute_nearest(crowd, guesses)
+    assert 0 < int((truth == targets).sum()) < 200
+    search = NearestWords(crowd, neighbours=4, screen=16, bfloat16=True)
+    assert torch.equal(search.matches(guesses, targets), truth == targets)
+    assert search.stats["near_ties"] > 0
 
 
 def test_top_k_matches_sorting() -> None:
