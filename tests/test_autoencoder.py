@@ -96,6 +96,25 @@ def test_nearest_and_match_certificate_agree_with_brute_force() -> None:
         assert torch.equal(NearestWords(table, neighbours=4, bfloat16=bf16).matches(predictions, targets), truth == targets)
 
 
+def test_table_whitening_makes_the_pretrained_rows_isotropic() -> None:
+    """Anisotropic vectors (one dominant direction): the whitened table's covariance is near a multiple
+    of the identity (condition number from numpy), the centred-only one is far from it."""
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(200)]
+    raw = rng.standard_normal((200, 8)) * np.array([30.0, 5, 3, 2, 1, 1, 0.5, 0.2]) + 10.0
+    vectors = StaticEmbeddings(words, raw.astype(np.float32))
+    sentences = [words[i:i + 5] for i in range(0, 200, 5)]
+
+    def condition(table: np.ndarray) -> float:
+        eig = np.linalg.eigvalsh(np.cov(table[len(SPECIALS):].T))
+        return float(eig[-1] / eig[0])
+
+    _, whitened, _ = build_table(sentences, vectors, min_count=1)
+    _, centred, _ = build_table(sentences, vectors, min_count=1, whiten=False)
+    assert condition(whitened) < 2.5 < 100 < condition(centred)   # row normalisation leaves ~1.8 of 1
+    assert np.allclose(np.linalg.norm(whitened[len(SPECIALS):], axis=1), np.sqrt(8), atol=1e-4)
+
+
 def test_match_test_decides_near_ties_exactly() -> None:
     """Predictions half-way between the target and a rival, nudged by less than the bfloat16 screen's
     error: the screen cannot decide them, the float32 re-check must."""

@@ -46,6 +46,7 @@ class AutoencoderTrainConfig:
             decay and a small L2. Its lr 4.2e-5 is for 10,000 wide layers; 1e-4 learned fastest at
             512-1024 wide on en-mix (1e-3 and 3e-4 were slower, 3e-5 similar).
         max_length: longest training sentence in words (longer ones are skipped and counted).
+        whiten: whiten the pretrained word vectors before use (``table.py``; centring always happens).
         match_drop: probability that a position whose nearest word is already right leaves the loss.
         loss: ``mse`` (squared error, the paper's) or ``cosine``.
         neighbours: K of the match-drop certificate (``nearest.py``; 0 = full matmul every time).
@@ -67,6 +68,7 @@ class AutoencoderTrainConfig:
     max_length: int = 40
     min_count: int = 2
     max_vocab: int = 30000
+    whiten: bool = True
     match_drop: float = 1.0
     loss: str = "mse"
     neighbours: int = 32
@@ -211,7 +213,7 @@ def train_autoencoder(config: AutoencoderTrainConfig, vectors: Any, corpus: Iter
     if not sentences:
         raise EmbedlabError(f"no training sentences of 1..{config.max_length} words in the corpus")
     vocab, table, table_info = build_table(sentences, vectors, max_vocab=config.max_vocab, min_count=config.min_count,
-                                           lowercase=lowercase, seed=config.seed)
+                                           lowercase=lowercase, whiten=config.whiten, seed=config.seed)
     module = RecurrentAutoencoder(config.model_config(len(vocab), table.shape[1]))
     module.table.copy_(torch.from_numpy(table))
     ids = [np.asarray(vocab.encode(tokens), dtype=np.int64) for tokens in sentences]

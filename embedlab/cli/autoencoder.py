@@ -43,6 +43,8 @@ def register_train(tsub: Any) -> None:
     p.add_argument("--match-drop", type=float, default=C.match_drop, metavar="P",
                    help="probability of dropping an already-right position from the loss (default 1; 0 = off)")
     p.add_argument("--loss", choices=["mse", "cosine"], default=C.loss, help="regression loss (default mse)")
+    p.add_argument("--no-whiten", dest="whiten", action="store_false",
+                   help="only centre the word vectors (default: centre and whiten them, which learns faster)")
     p.add_argument("--lr", type=float, default=C.lr, help=f"Adam learning rate (default {C.lr:g})")
     p.add_argument("--lr-decay", type=float, default=C.lr_decay, help=f"lr multiplier per step (default {C.lr_decay})")
     p.add_argument("--batch-size", type=int, default=C.batch_size, help=f"sentences per step (default {C.batch_size})")
@@ -115,7 +117,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = AutoencoderTrainConfig(hidden=args.hidden, sentence_dim=args.sentence_dim, cell=args.cell,
                                     extra_blocks=args.extra_blocks, dropout=args.dropout, batch_size=args.batch_size,
                                     lr=args.lr, lr_decay=args.lr_decay, max_length=args.max_length, max_vocab=args.vocab,
-                                    match_drop=args.match_drop, loss=args.loss, epochs=args.epochs,
+                                    match_drop=args.match_drop, loss=args.loss, whiten=args.whiten, epochs=args.epochs,
                                     max_steps=args.max_steps, eval_every=args.eval_every,
                                     max_sentences=args.max_sentences, seed=args.seed)
     model, report = train_autoencoder(config, load_vectors(args.vectors), args.corpus, args.out, valid=args.valid,
