@@ -255,7 +255,7 @@ def stage_autoencoder(ctx: DemoContext) -> Section:
             f"{model.dim}-d vector and is decoded back word by word (nearest word vector, no softmax). Scored on "
             f"held-out test sentences (longer ones show how it degrades beyond its training lengths). Encoded and "
             f"decoded: {examples}. Walking from one sentence's vector to another's: {walk}. A few minutes is far "
-            "from the paper's training; benchmarks/results/autoencoder.md has a 30-minute run.")
+            "from the paper's training; benchmarks/results/autoencoder.md has a 20-minute run.")
     return Section("Invertible sentence embeddings: a residual autoencoder", text, scores.rows(), chart=chart)
 
 
