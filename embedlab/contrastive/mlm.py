@@ -27,7 +27,7 @@ from embedlab.contrastive.masking import mask_tokens
 from embedlab.contrastive.subwords import TokenizerTokens
 from embedlab.data.corpus import corpus_texts, held_out_splits
 from embedlab.errors import EmbedlabError, require
-from embedlab.supervised.batching import attention_mask, pad
+from embedlab.supervised.batching import attention_mask, pad, shuffled_batches
 from embedlab.train.best import KeepBest
 from embedlab.train.loop import LoopConfig, distributed, train
 
@@ -106,8 +106,6 @@ class MLMTask:
         return max(1, len(self.sentences) // self.config.batch_size // world)
 
     def batches(self, epoch: int, rank: int, world: int) -> Iterator[tuple[int, int, np.ndarray]]:
-        from embedlab.contrastive.training import shuffled_batches
-
         return shuffled_batches(len(self.sentences), self.config.batch_size, self.config.seed, epoch, rank, world)
 
     def units(self, batch: tuple[int, int, np.ndarray]) -> int:

@@ -40,6 +40,7 @@ from embedlab.contrastive.losses import info_nce, rtd_loss
 from embedlab.contrastive.masking import mask_tokens
 from embedlab.data.corpus import corpus_texts
 from embedlab.errors import DataError, EmbedlabError
+from embedlab.supervised.batching import shuffled_batches
 from embedlab.train.best import KeepBest
 from embedlab.train.loop import LoopConfig, distributed, train
 
@@ -149,18 +150,6 @@ class ContrastiveModel(nn.Module):
             self.stats.update(rtd=float(rtd.detach()), rtd_acc=float(right),
                               replaced=float(replaced[keep].float().mean()) if keep.any() else 0.0)
         return loss
-
-
-def shuffled_batches(n: int, size: int, seed: int, epoch: int, rank: int,
-                     world: int) -> Iterator[tuple[int, int, np.ndarray]]:
-    """(epoch, batch number, row indices) of this rank's full batches: the same order for the same (seed, epoch).
-
-    Only full batches: a contrastive batch's size is its number of negatives.
-    """
-    order = np.random.default_rng((seed, epoch)).permutation(n)
-    for i, start in enumerate(range(0, n - size + 1, size)):
-        if i % world == rank:
-            yield epoch, i, order[start:start + size]
 
 
 class ContrastiveTask:

@@ -1,4 +1,5 @@
-"""Shared pieces of the supervised RNN models: padded batches, a shuffling task, pretrained rows."""
+"""Shared batching pieces (padded batches, seeded shuffled batches, a shuffling task) and pretrained rows,
+for the supervised RNN models, the autoencoder and the contrastive trainers."""
 
 from __future__ import annotations
 
@@ -28,6 +29,18 @@ def pad(seqs: Sequence[Sequence[int]], value: int = 0) -> tuple[torch.Tensor, to
     for i, s in enumerate(seqs):
         out[i, : len(s)] = torch.as_tensor(s, dtype=torch.long)
     return out, lengths
+
+
+def shuffled_batches(n: int, size: int, seed: int, epoch: int, rank: int,
+                     world: int) -> Iterator[tuple[int, int, np.ndarray]]:
+    """(epoch, batch number, row indices) of this rank's full batches: the same order for the same (seed, epoch).
+
+    Only full batches: a contrastive batch's size is its number of negatives.
+    """
+    order = np.random.default_rng((seed, epoch)).permutation(n)
+    for i, start in enumerate(range(0, n - size + 1, size)):
+        if i % world == rank:
+            yield epoch, i, order[start:start + size]
 
 
 def attention_mask(lengths: torch.Tensor, width: int) -> torch.Tensor:
