@@ -195,3 +195,37 @@ def test_simcse_under_torchrun(tmp_path: Path, tiny_corpus_path: Path) -> None:
     sentences = len(lines(tiny_corpus_path, 10_000))
     assert report["steps"] == (sentences // 16 + 1) // 2  # rank 0 took every second batch, the first included
     assert embedlab.load(tmp_path / "two").encode(["a test"]).shape == (1, 300)
+
+
+def test_the_condition_probe_is_the_loss_with_shuffled_sentence_vectors() -> None:
+    from embedlab.contrastive.losses import rtd_loss
+    from embedlab.contrastive.training import ContrastiveModel
+
+    torch.manual_seed(0)
+    enc = build_encoder("bag", texts=SENTENCES, dropout=0.0)
+    model = ContrastiveModel(enc, ContrastiveTrainConfig(method="diffcse", disc_hidden=16, disc_layers=1)).eval()
+    ids, attention = enc.batch(enc.tokenize(SENTENCES))
+    edited = ids.clone()
+    edited[:, 1] = ids[:, 2]  # one "replacement" per sentence
+    scored = attention.bool()
+    model(ids, attention, edited=edited, scored=scored, probe_condition=True)
+    h = enc(ids, attention)
+    true = rtd_loss(model.discriminator(edited, attention, h), edited != ids, scored)
+    shuffled = rtd_loss(model.discriminator(edited, attention, h[[3, 0, 1, 2]]), edited != ids, scored)
+    assert model.stats["rtd"] == pytest.approx(float(true), rel=1e-5)
+    assert model.stats["rtd_h_gain"] == pytest.approx(float(shuffled - true), abs=1e-5)
+
+
+def test_diffcse_teaches_the_discriminator_to_read_the_sentence_vector(tmp_path: Path, small_sts: Path) -> None:
+    """Sentences of random words: only h can tell a random replacement from an original word."""
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(40)]
+    texts = [" ".join(rng.choice(words, 6, replace=False)) for _ in range(512)]
+    torch.manual_seed(0)
+    enc = build_encoder("bag", texts=texts, dropout=0.0)
+    config = ContrastiveTrainConfig(method="diffcse", generator="random", batch_size=32, max_steps=300, epochs=40,
+                                    eval_every=0, eval_set=str(small_sts), lr=1e-2, lambda_rtd=1.0, disc_hidden=32,
+                                    disc_layers=1, disc_lr=3e-3)
+    _, report = train_contrastive(enc, config, texts, tmp_path / "out", progress=False)
+    figures = report["discriminator"]
+    assert figures["rtd_h_gain"] > 0.1, figures  # the true h is worth a lot over another sentence's

@@ -125,10 +125,13 @@ class ContrastiveModel(nn.Module):
         self.stats: dict[str, float] = {}
 
     def forward(self, ids: torch.Tensor, attention: torch.Tensor, *, pairs: int = 0, triplets: int = 0,
-                edited: torch.Tensor | None = None, scored: torch.Tensor | None = None) -> torch.Tensor:
+                edited: torch.Tensor | None = None, scored: torch.Tensor | None = None,
+                probe_condition: bool = False) -> torch.Tensor:
         """Unsupervised: ids/attention (B, L) are the sentences (encoded twice). Supervised: they hold
         ``pairs`` anchors then positives (then hard negatives when ``triplets``), (2B or 3B, L).
-        DiffCSE: ``edited`` (B, L) ids of the edited sentences, ``scored`` (B, L) positions to judge."""
+        DiffCSE: ``edited`` (B, L) ids of the edited sentences, ``scored`` (B, L) positions to judge;
+        ``probe_condition`` also scores the batch with the sentence vectors shuffled (no gradient):
+        the stat ``rtd_h_gain`` (that loss minus the true one) says how much the discriminator uses h."""
         b = ids.size(0) if not (pairs or triplets) else (pairs or triplets)
         if pairs or triplets:
             h = self.encoder(ids, attention)                                        # (2B or 3B, d)
@@ -147,8 +150,11 @@ class ContrastiveModel(nn.Module):
             with torch.no_grad():
                 keep = scored.bool()
                 right = ((logits > 0) == replaced)[keep].float().mean() if keep.any() else torch.tensor(0.0)
-            self.stats.update(rtd=float(rtd.detach()), rtd_acc=float(right),
-                              replaced=float(replaced[keep].float().mean()) if keep.any() else 0.0)
+                self.stats.update(rtd=float(rtd.detach()), rtd_acc=float(right),
+                                  replaced=float(replaced[keep].float().mean()) if keep.any() else 0.0)
+                if probe_condition and b > 1:
+                    shuffled = self.discriminator(edited, attention[:b], h[:b].roll(1, dims=0))
+                    self.stats["rtd_h_gain"] = float(rtd_loss(shuffled, replaced, scored) - rtd.detach())
         return loss
 
 
@@ -164,6 +170,7 @@ class ContrastiveTask:
         self.generator = generator
         self.width = len(examples[0]) if examples else 1
         self._stats: list[dict[str, float]] = []
+        self.last_logged: dict[str, float] = {}  # the latest averaged stats (the report's discriminator figures)
 
     def optimizers(self, model: nn.Module) -> list[torch.optim.Optimizer]:
         inner = cast(ContrastiveModel, getattr(model, "module", model))
@@ -198,6 +205,7 @@ class ContrastiveTask:
                 masked, chosen = mask_tokens(first, first_att, encoder.tokens, ratio=self.config.mask_ratio, rng=rng)
                 extra["edited"] = self.generator.fill(masked, first_att, chosen, first, rng)
             extra["scored"] = first_att.bool() & ~encoder.tokens.special_mask(first)
+            extra["probe_condition"] = i % 25 == 0
         loss = model(ids, attention, **extra)
         self._stats.append(inner.stats)
         return loss
@@ -205,9 +213,10 @@ class ContrastiveTask:
     def log_stats(self) -> dict[str, float]:
         if not self._stats:
             return {}
-        keys = [k for k in self._stats[-1] if k != "cl"]
+        keys = dict.fromkeys(k for s in self._stats for k in s if k != "cl")  # rtd_h_gain: probed batches only
         out = {k: float(np.mean([s[k] for s in self._stats if k in s])) for k in keys}
         self._stats = []
+        self.last_logged = out
         return out
 
 
@@ -303,6 +312,7 @@ def train_contrastive(encoder: TrainableEncoder, config: ContrastiveTrainConfig,
         "total_seconds": result.total_seconds, "best_dev": result.best, "evaluations": result.evaluations,
         "steps_per_s": (result.steps - result.resumed_from) / seconds if seconds > 0 else None,
         "config": asdict(config), "encoder_settings": encoder.settings(),
+        "discriminator": {k: v for k, v in task.last_logged.items() if k.startswith(("rtd", "replaced"))} or None,
     }
     if out is not None and rank == 0:
         from embedlab.contrastive.export import export_sentence_transformers
