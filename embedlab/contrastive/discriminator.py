@@ -2,14 +2,16 @@
 
 A small transformer over [h; edited tokens]: the original sentence's vector ``h`` (projected) takes
 the first position, where the paper puts it in place of [CLS], and is also added to every token's
-input. The only way its loss reaches the encoder is through ``h``, so the encoder must make ``h``
-carry what the edits removed. Thrown away after training.
+input; each token's score adds its fit to ``h`` (a bilinear term). The only way its loss reaches the
+encoder is through ``h``, so the encoder must make ``h`` carry what the edits removed. Thrown away
+after training.
 
-Why at every position too: a small discriminator trained from scratch can spot most replacements of
-a weak generator from the context alone, and with ``h`` at the first position only it learned to
-ignore it (its loss with ``h`` shuffled across the batch equalled its loss with the true ``h``, and the
-RTD gradient reaching the encoder was ~1e-5 of the contrastive one in the first 150 steps). The paper's discriminator is a
-pretrained BERT facing a DistilBERT generator's plausible replacements.
+Why the extra paths to ``h``: a small discriminator trained from scratch spots most replacements of a
+weak generator from the context alone. With ``h`` at the first position only, it learned to ignore
+``h`` (its loss with ``h`` shuffled across the batch equalled its loss with the true ``h``; the RTD
+gradient reaching the encoder was ~1e-5 of the contrastive one over the first 150 steps), and on
+sentences of random words, where only ``h`` can tell, it stayed at the prior. The paper's
+discriminator is a pretrained BERT facing a DistilBERT generator's plausible replacements.
 """
 
 from __future__ import annotations
@@ -41,5 +43,5 @@ class ConditionalDiscriminator(nn.Module):
         x = x + self.position(torch.arange(length + 1, device=edited.device))
         padding = torch.cat([torch.zeros(b, 1, dtype=torch.bool, device=edited.device), attention == 0], dim=1)
         y = self.norm(self.encoder(x, src_key_padding_mask=padding)[:, 1:])                 # (B, L, h)
-        fit = (y @ self.match(sentence).unsqueeze(-1)).squeeze(-1) / y.size(-1) ** 0.5    # (B, L)
+        fit = (y @ self.match(sentence).unsqueeze(-1)).squeeze(-1) / y.size(-1) ** 0.5    # (B, L): token vs h
         return self.out(y).squeeze(-1) - fit                                               # (B, L)
