@@ -174,10 +174,12 @@ def test_cli_mlm_then_diffcse_with_it(tmp_path: Path, tiny_corpus_path: Path, ca
     assert "masked-token accuracy" in capsys.readouterr().out
     assert (tmp_path / "mlm" / "model.safetensors").is_file() and (tmp_path / "mlm" / "tokenizer.json").is_file()
     assert main(["-q", "train", "diffcse", "--encoder", "rnn", "--hidden", "8", "--corpus", str(tiny_corpus_path),
-                 "--generator", str(tmp_path / "mlm"), "--batch-size", "16", "--max-steps", "3", "--eval-every", "0",
-                 "--disc-hidden", "16", "--disc-layers", "1", "--out", str(tmp_path / "enc")]) == 0
+                 "--generator", str(tmp_path / "mlm"), "--batch-size", "16", "--max-steps", "25", "--epochs", "5",
+                 "--eval-every", "0", "--disc-hidden", "16", "--disc-layers", "1", "--out", str(tmp_path / "enc")]) == 0
     report = json.loads((tmp_path / "enc" / "report.json").read_text())
     assert report["generator"] == "mlm:mlm" and report["sentence_transformers"] is None
+    gain = report["discriminator"]["rtd_h_gain"]  # one probed batch in the 25 logged
+    assert f"h gain {gain:+.4f}" in capsys.readouterr().out
     assert main(["train", "diffcse", "--encoder", "bag", "--corpus", str(tiny_corpus_path), "--generator", "nope",
                  "--out", str(tmp_path / "x")]) == 2
     assert "unknown generator" in capsys.readouterr().err

@@ -138,6 +138,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     test = evaluate_sts_sets(best, ["sts14-onwn", "sts14-headlines"])
     print(f"wrote {args.out}: {report['steps']:,} steps in {report['seconds']:.0f} s; best STS12 (dev) "
           f"{report['best_dev']:.1f}; test " + ", ".join(f"{r.dataset} {r.spearman:.1f}" for r in test))
+    disc = report.get("discriminator") or {}
+    if "rtd_h_gain" in disc and "rtd_acc" in disc:
+        print(f"discriminator (last logged steps): replaced-token accuracy {disc['rtd_acc']:.3f}; h gain "
+              f"{disc['rtd_h_gain']:+.4f} (its loss with another sentence's vector minus with its own; above 0, "
+              "the RTD loss reaches the encoder)")
     return 0
 
 
