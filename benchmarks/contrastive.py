@@ -75,7 +75,7 @@ NOTES = [
     "sentence vector h takes the first position (the paper's place), is added to every token's input, and each "
     "token's score includes its fit to h (a bilinear term): with h at the first position only, this small "
     "discriminator learned to ignore it (its loss with h shuffled across the batch equalled its loss with the "
-    "true h within 0.004 after 225 steps, and the RTD gradient reaching the encoder was ~1e-5 of the contrastive one).",
+    "true h within 0.004 after 225 steps, and the RTD gradient reaching the encoder was 1e-5 to 1e-4 of the contrastive one).",
     "RTD h gain: the discriminator's loss with the sentence vectors shuffled across the batch minus its loss "
     "with the true ones (no gradient; mean over the last logged batches, every 25th batch probed): > 0 means the "
     "RTD loss depends on h, so it reaches the encoder.",
