@@ -9,9 +9,10 @@ after training.
 Why the extra paths to ``h``: a small discriminator trained from scratch spots most replacements of a
 weak generator from the context alone. With ``h`` at the first position only, it learned to ignore
 ``h`` (its loss with ``h`` shuffled across the batch equalled its loss with the true ``h``; the RTD
-gradient reaching the encoder was 1e-5 to 1e-4 of the contrastive one over the first 150 steps), and on
-sentences of random words, where only ``h`` can tell, it stayed at the prior. The paper's
-discriminator is a pretrained BERT facing a DistilBERT generator's plausible replacements.
+gradient reaching the encoder was 1e-5 to 1e-4 of the contrastive one over the first 150 steps). On
+sentences of random words, where only ``h`` can tell, it stayed at the prior without the bilinear
+term even with ``h`` added to every token. The paper's discriminator is a pretrained BERT facing a
+DistilBERT generator's plausible replacements.
 """
 
 from __future__ import annotations
