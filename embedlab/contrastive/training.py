@@ -47,6 +47,7 @@ from embedlab.train.loop import LoopConfig, distributed, train
 logger = logging.getLogger(__name__)
 
 Method = Literal["simcse", "diffcse"]
+LOG_EVERY = 25  # steps per logged line; DiffCSE's h probe runs once per such window
 
 
 @dataclass
@@ -205,7 +206,7 @@ class ContrastiveTask:
                 masked, chosen = mask_tokens(first, first_att, encoder.tokens, ratio=self.config.mask_ratio, rng=rng)
                 extra["edited"] = self.generator.fill(masked, first_att, chosen, first, rng)
             extra["scored"] = first_att.bool() & ~encoder.tokens.special_mask(first)
-            extra["probe_condition"] = i % 25 == 0
+            extra["probe_condition"] = i % LOG_EVERY == 0
         loss = model(ids, attention, **extra)
         self._stats.append(inner.stats)
         return loss
@@ -287,7 +288,7 @@ def train_contrastive(encoder: TrainableEncoder, config: ContrastiveTrainConfig,
         generator = load_generator(config.generator, encoder.tokens, counts)
     task = ContrastiveTask(encoder, examples, config, generator)
     rank, world = distributed()
-    loop = LoopConfig(epochs=config.epochs, max_steps=config.max_steps, grad_clip=config.grad_clip, log_every=25,
+    loop = LoopConfig(epochs=config.epochs, max_steps=config.max_steps, grad_clip=config.grad_clip, log_every=LOG_EVERY,
                       checkpoint_every=config.checkpoint_every, eval_every=config.eval_every, eval_mode="max",
                       progress=progress)
     out = Path(out_dir) if out_dir is not None else None
