@@ -28,13 +28,18 @@ def timed(fn: Callable[[], Any]) -> float:
 
 
 def interleave(a: Callable[[], Any], b: Callable[[], Any], repeats: int) -> tuple[list[float], list[float]]:
-    """A B A B ... after one warm-up of each; returns the timings of each."""
+    """A B B A A B ... after one warm-up of each (the order flips every repeat, so neither always runs
+    second, after the other's allocations); returns the timings of each."""
     a()
     b()
     ta, tb = [], []
-    for _ in range(repeats):
-        ta.append(timed(a))
-        tb.append(timed(b))
+    for i in range(repeats):
+        if i % 2 == 0:
+            ta.append(timed(a))
+            tb.append(timed(b))
+        else:
+            tb.append(timed(b))
+            ta.append(timed(a))
     return ta, tb
 
 

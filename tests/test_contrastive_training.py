@@ -211,9 +211,10 @@ def test_the_condition_probe_is_the_loss_with_shuffled_sentence_vectors() -> Non
     edited[:, 1] = ids[:, 2]  # one "replacement" per sentence
     scored = attention.bool()
     model(ids, attention, edited=edited, scored=scored, probe_condition=True)
-    h = enc(ids, attention)
-    true = rtd_loss(model.discriminator(edited, attention, h), edited != ids, scored)
-    shuffled = rtd_loss(model.discriminator(edited, attention, h[[3, 0, 1, 2]]), edited != ids, scored)
+    with torch.no_grad():
+        h = enc(ids, attention)
+        true = rtd_loss(model.discriminator(edited, attention, h), edited != ids, scored)
+        shuffled = rtd_loss(model.discriminator(edited, attention, h[[3, 0, 1, 2]]), edited != ids, scored)
     assert model.stats["rtd"] == pytest.approx(float(true), rel=1e-5)
     assert model.stats["rtd_h_gain"] == pytest.approx(float(shuffled - true), abs=1e-5)
 

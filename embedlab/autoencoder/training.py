@@ -29,6 +29,7 @@ from embedlab.models.autoencoder import AutoencoderConfig, RecurrentAutoencoder
 from embedlab.supervised.batching import pad
 from embedlab.train.best import KeepBest
 from embedlab.train.loop import LoopConfig, distributed, train
+from embedlab.train.optim import adam
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ class AutoencoderTask:
 
     def optimizers(self, model: nn.Module) -> list[torch.optim.Optimizer]:
         c = self.config
-        return [torch.optim.Adam(model.parameters(), lr=c.lr, betas=c.betas, weight_decay=c.weight_decay)]
+        return [adam(model.parameters(), lr=c.lr, betas=c.betas, weight_decay=c.weight_decay)]
 
     def batches(self, epoch: int, rank: int, world: int) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
         """Sort by length (random tie order), cut into batches, shuffle the batches: little padding."""

@@ -30,6 +30,7 @@ from embedlab.errors import EmbedlabError, require
 from embedlab.supervised.batching import attention_mask, pad, shuffled_batches
 from embedlab.train.best import KeepBest
 from embedlab.train.loop import LoopConfig, distributed, train
+from embedlab.train.optim import adam
 
 
 @dataclass
@@ -100,7 +101,7 @@ class MLMTask:
         self.sentences, self.tokens, self.config = sentences, tokens, config
 
     def optimizers(self, model: nn.Module) -> list[torch.optim.Optimizer]:
-        return [torch.optim.AdamW(model.parameters(), lr=self.config.lr, weight_decay=0.01)]  # body + head (tied)
+        return [adam(model.parameters(), lr=self.config.lr, decoupled=True, weight_decay=0.01)]  # body + head (tied)
 
     def steps_per_epoch(self, world: int = 1) -> int:
         return max(1, len(self.sentences) // self.config.batch_size // world)

@@ -43,6 +43,7 @@ from embedlab.errors import DataError, EmbedlabError
 from embedlab.supervised.batching import shuffled_batches
 from embedlab.train.best import KeepBest
 from embedlab.train.loop import LoopConfig, distributed, train
+from embedlab.train.optim import adam
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +181,7 @@ class ContrastiveTask:
              "lr": self.config.encoder_lr(inner.encoder)}]
         if inner.discriminator is not None:
             groups.append({"params": list(inner.discriminator.parameters()), "lr": self.config.disc_lr})
-        return [torch.optim.AdamW(groups, weight_decay=0.0)]
+        return [adam(groups, lr=groups[0]["lr"], decoupled=True)]
 
     def steps_per_epoch(self, world: int = 1) -> int:
         per_rank = len(self.examples) // self.config.batch_size

@@ -31,6 +31,7 @@ from embedlab.models.recurrent import Hidden, detach_hidden
 from embedlab.models.rnn_lm import LMConfig, RNNLanguageModel
 from embedlab.train.best import KeepBest
 from embedlab.train.loop import LoopConfig, distributed, train
+from embedlab.train.optim import adam
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ class LMTask:
     def optimizers(self, model: nn.Module) -> list[torch.optim.Optimizer]:
         c = self.config
         if c.optimizer == "adam":
-            return [torch.optim.Adam(model.parameters(), lr=c.lr if c.lr is not None else 1e-3)]
+            return [adam(model.parameters(), lr=c.lr if c.lr is not None else 1e-3)]
         return [torch.optim.SGD(model.parameters(), lr=c.lr if c.lr is not None else 20.0)]
 
     def steps_per_epoch(self, world: int = 1) -> int:

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from embedlab.data.vocab import UNK, Vocab
+from embedlab.train.optim import adam
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class ShuffledTask(Generic[Example]):
         return -(-len(self.examples) // (self.batch_size * world))
 
     def optimizers(self, model: nn.Module) -> list[torch.optim.Optimizer]:
-        return [torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=self.lr)]
+        return [adam([p for p in model.parameters() if p.requires_grad], lr=self.lr)]
 
     def batches(self, epoch: int, rank: int, world: int) -> Iterator[Any]:
         rng = np.random.default_rng([self.seed, epoch])
