@@ -31,8 +31,8 @@ def adam(params: Iterable[torch.Tensor] | Iterable[dict[str, Any]], *, lr: float
     ``options`` go to the optimizer as they are (betas, weight_decay, ...). AdamW's weight decay
     defaults to 0 here, not torch's 0.01: every embedlab task says which decay it wants.
     """
-    groups = list(params)
-    tensors = [p for g in groups for p in (g["params"] if isinstance(g, dict) else [g])]
+    groups: list[Any] = list(params)
+    tensors: list[torch.Tensor] = [p for g in groups for p in (g["params"] if isinstance(g, dict) else [g])]
     kind = torch.optim.AdamW if decoupled else torch.optim.Adam
     options.setdefault("weight_decay", 0.0)
     return kind(groups, lr=lr, fused=fusable(tensors), **options)
