@@ -88,8 +88,42 @@ def test_bag_exports_to_sentence_transformers_and_model2vec(tmp_path: Path, tiny
     ours = enc.encode(known, normalize_embeddings=True)
     peer = st.SentenceTransformer(str(tmp_path / "st"), device="cpu").encode(known, normalize_embeddings=True)
     assert np.allclose(peer, ours, atol=1e-5)
-    with pytest.raises(embedlab.EmbedlabError, match="no sentence-transformers equivalent"):
-        export_sentence_transformers(build_encoder("rnn", texts=SENTENCES, hidden=4), tmp_path / "rnn")
+    with pytest.raises(embedlab.EmbedlabError, match="mean only"):
+        export_sentence_transformers(build_encoder("bag", texts=SENTENCES, vectors=tiny_kv, pooler="max"), tmp_path / "max")
+
+
+def test_rnn_exports_to_sentence_transformers_through_embedlabs_module(tmp_path: Path, tiny_kv) -> None:  # type: ignore[no-untyped-def]
+    st = pytest.importorskip("sentence_transformers")
+    from embedlab.contrastive.export import export_sentence_transformers, needs_embedlab_module
+
+    torch.manual_seed(0)
+    enc = build_encoder("rnn", texts=SENTENCES, vectors=tiny_kv, hidden=8, layers=2).eval()
+    assert needs_embedlab_module(enc)
+    export_sentence_transformers(enc, tmp_path / "st")
+    assert not list((tmp_path / "st").rglob("*.bin")) and list((tmp_path / "st").rglob("*.safetensors"))
+    assert not list((tmp_path / "st").rglob("*.py"))  # no code travels with the folder
+    with pytest.raises(Exception, match="trust_remote_code"):  # sentence-transformers asks before importing embedlab
+        st.SentenceTransformer(str(tmp_path / "st"), device="cpu")
+    peer = st.SentenceTransformer(str(tmp_path / "st"), device="cpu", trust_remote_code=True)
+    texts = [*SENTENCES, "words the table never saw", ""]
+    assert np.allclose(peer.encode(texts), enc.encode(texts), atol=1e-5)
+    assert peer.get_embedding_dimension() == enc.dim == 16
+    from embedlab.teachers import load_encoder
+
+    # what `embedlab eval` opens: the embedlab folder inside, no flag needed
+    assert np.allclose(load_encoder(tmp_path / "st").encode(texts), enc.encode(texts), atol=1e-6)
+
+
+def test_transformer_pooled_by_two_layers_exports_through_embedlabs_module(tmp_path: Path, tiny_teacher_dir: Path) -> None:
+    st = pytest.importorskip("sentence_transformers")
+    from embedlab.contrastive.export import export_sentence_transformers, needs_embedlab_module
+    from embedlab.contrastive.transformer import TransformerSentenceEncoder
+
+    enc = TransformerSentenceEncoder.load(tiny_teacher_dir, pooler="avg_top2").eval()
+    assert needs_embedlab_module(enc) and not needs_embedlab_module(TransformerSentenceEncoder.load(tiny_teacher_dir))
+    export_sentence_transformers(enc, tmp_path / "st")
+    peer = st.SentenceTransformer(str(tmp_path / "st"), device="cpu", trust_remote_code=True)
+    assert np.allclose(peer.encode(SENTENCES), enc.encode(SENTENCES), atol=1e-5)
 
 
 @pytest.mark.parametrize("method", ["simcse", "diffcse"])
@@ -162,6 +196,7 @@ def test_cli_simcse_then_eval_sts(tmp_path: Path, tiny_corpus_path: Path, capsys
                  "--max-steps", "4", "--eval-every", "2", "--out", str(out)]) == 0
     assert "best STS12 (dev)" in capsys.readouterr().out
     assert (out / "sentence-transformers" / "modules.json").is_file()
+    assert json.loads((out / "report.json").read_text())["sentence_transformers_trust_remote_code"] is False
     assert main(["eval", "sts", str(out), "--datasets", "sts14-headlines"]) == 0
     assert "sts14-headlines" in capsys.readouterr().out
 
@@ -177,9 +212,11 @@ def test_cli_mlm_then_diffcse_with_it(tmp_path: Path, tiny_corpus_path: Path, ca
                  "--generator", str(tmp_path / "mlm"), "--batch-size", "16", "--max-steps", "25", "--epochs", "5",
                  "--eval-every", "0", "--disc-hidden", "16", "--disc-layers", "1", "--out", str(tmp_path / "enc")]) == 0
     report = json.loads((tmp_path / "enc" / "report.json").read_text())
-    assert report["generator"] == "mlm:mlm" and report["sentence_transformers"] is None
+    assert report["generator"] == "mlm:mlm" and report["sentence_transformers"] == "sentence-transformers"
+    assert report["sentence_transformers_trust_remote_code"] is True  # an RNN: embedlab's module
     gain = report["discriminator"]["rtd_h_gain"]  # one probed batch in the 25 logged
-    assert f"h gain {gain:+.4f}" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert f"h gain {gain:+.4f}" in printed and "sentence-transformers', trust_remote_code=True)" in printed
     assert main(["train", "diffcse", "--encoder", "bag", "--corpus", str(tiny_corpus_path), "--generator", "nope",
                  "--out", str(tmp_path / "x")]) == 2
     assert "unknown generator" in capsys.readouterr().err

@@ -14,8 +14,10 @@ rnn (a bidirectional GRU/LSTM over static vectors) and bag (a trainable bag of s
     embedlab eval sts enc
 {extra}
 The best encoder by STS12 Spearman (the dev set, every --eval-every steps) is written to --out as an
-embedlab folder, plus a sentence-transformers copy in --out/sentence-transformers (transformer and
-bag encoders). A killed run resumes from --out/checkpoint when started again with the same arguments."""
+embedlab folder, plus a sentence-transformers copy in --out/sentence-transformers (an RNN encoder's
+copy, or a transformer's pooled by avg_first_last/avg_top2, loads with trust_remote_code=True where
+embedlab is installed). A killed run resumes from --out/checkpoint when started again with the same
+arguments."""
 
 DIFFCSE_EXTRA = """
 DiffCSE adds replaced-token detection: 30% of the tokens are masked and filled by a frozen
@@ -138,6 +140,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     test = evaluate_sts_sets(best, ["sts14-onwn", "sts14-headlines"])
     print(f"wrote {args.out}: {report['steps']:,} steps in {report['seconds']:.0f} s; best STS12 (dev) "
           f"{report['best_dev']:.1f}; test " + ", ".join(f"{r.dataset} {r.spearman:.1f}" for r in test))
+    if report.get("sentence_transformers"):
+        flag = ", trust_remote_code=True" if report.get("sentence_transformers_trust_remote_code") else ""
+        print(f"sentence-transformers copy: SentenceTransformer({str(args.out / report['sentence_transformers'])!r}{flag})")
     disc = report.get("discriminator") or {}
     if "rtd_h_gain" in disc and "rtd_acc" in disc:
         print(f"discriminator (last logged steps): replaced-token accuracy {disc['rtd_acc']:.3f}; h gain "

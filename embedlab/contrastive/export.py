@@ -4,8 +4,10 @@
   -> mean, ``cls_before_pooler`` -> cls; ``cls`` adds the model's pooler as a Dense + tanh module).
   ``avg_first_last`` and ``avg_top2`` have no sentence-transformers module and are refused.
 - bag: the model2vec layout with sentence-transformers' StaticEmbedding (mean pooling only).
-- rnn: refused: sentence-transformers has no GRU module and its LSTM module tokenizes differently;
-  the embedlab folder is the RNN encoder's format.
+- rnn, and transformers pooled by ``avg_first_last`` / ``avg_top2`` (no sentence-transformers module
+  does these): one ``st_module.EmbedlabEncoder`` module over the embedlab folder; it loads with
+  ``SentenceTransformer(DIR, trust_remote_code=True)`` where embedlab is installed (the flag lets
+  sentence-transformers import embedlab's module class; nothing in the folder is executed).
 Weights are written as safetensors.
 """
 
@@ -21,13 +23,20 @@ import torch
 from embedlab.errors import EmbedlabError, require
 
 ST_POOLING = {"avg": "mean", "cls_before_pooler": "cls", "cls": "cls"}
+EMBEDLAB_MODULE = "embedlab.contrastive.st_module.EmbedlabEncoder"  # its type in modules.json
+
+
+def needs_embedlab_module(encoder: Any) -> bool:
+    """Whether the exported folder needs embedlab's module (``trust_remote_code=True`` to load), not only
+    sentence-transformers' own."""
+    return encoder.kind != "bag" and not (encoder.kind == "transformer" and getattr(encoder, "pooler", "") in ST_POOLING)
 
 
 def export_sentence_transformers(encoder: Any, folder: str | Path) -> Path:
     """Write ``encoder`` as a sentence-transformers folder; return it.
 
     Raises:
-        EmbedlabError: this encoder or pooler has no sentence-transformers equivalent (the message says which).
+        EmbedlabError: a bag encoder that pools by max (sentence-transformers' StaticEmbedding takes the mean).
         MissingExtraError: sentence-transformers is not installed (extra ``teacher``).
     """
     folder = Path(folder)
@@ -37,17 +46,18 @@ def export_sentence_transformers(encoder: Any, folder: str | Path) -> Path:
         if getattr(encoder, "pooler", "mean") != "mean":
             raise EmbedlabError("sentence-transformers' StaticEmbedding pools by mean only; train the bag with --pooler mean")
         return save_model2vec(encoder.static_embeddings(), folder, normalize=False)
-    if encoder.kind != "transformer":
-        raise EmbedlabError(f"a {encoder.kind} encoder has no sentence-transformers equivalent; "
-                            "use the embedlab folder (embedlab.load) instead")
-    pooler = str(getattr(encoder, "pooler", ""))
-    if pooler not in ST_POOLING:
-        raise EmbedlabError(f"pooler {pooler!r} has no sentence-transformers module; use avg, cls or cls_before_pooler")
     require("sentence_transformers", "teacher")
     from sentence_transformers import SentenceTransformer
+
+    if needs_embedlab_module(encoder):
+        from embedlab.contrastive.st_module import EmbedlabEncoder
+
+        _replace(SentenceTransformer(modules=[EmbedlabEncoder(encoder)], device=str(encoder.device)), folder)
+        return folder
     from sentence_transformers.base.modules import Dense, Transformer
     from sentence_transformers.sentence_transformer.modules import Pooling
 
+    pooler = str(encoder.pooler)
     with tempfile.TemporaryDirectory() as tmp:
         encoder.save(tmp)
         body = Transformer(str(Path(tmp) / "transformer"), max_seq_length=encoder.max_length)
@@ -56,8 +66,11 @@ def export_sentence_transformers(encoder: Any, folder: str | Path) -> Path:
             dense = encoder.model.pooler.dense
             modules.append(Dense(encoder.dim, encoder.dim, init_weight=dense.weight.detach().clone(),
                                  init_bias=dense.bias.detach().clone()))
-        model = SentenceTransformer(modules=modules, device="cpu")
-        if folder.exists():
-            shutil.rmtree(folder)
-        model.save(str(folder))
+        _replace(SentenceTransformer(modules=modules, device="cpu"), folder)
     return folder
+
+
+def _replace(model: Any, folder: Path) -> None:
+    if folder.exists():
+        shutil.rmtree(folder)
+    model.save(str(folder))

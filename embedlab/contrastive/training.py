@@ -317,11 +317,12 @@ def train_contrastive(encoder: TrainableEncoder, config: ContrastiveTrainConfig,
         "discriminator": {k: v for k, v in task.last_logged.items() if k.startswith(("rtd", "replaced"))} or None,
     }
     if out is not None and rank == 0:
-        from embedlab.contrastive.export import export_sentence_transformers
+        from embedlab.contrastive.export import export_sentence_transformers, needs_embedlab_module
 
         try:
             export_sentence_transformers(best, out / "sentence-transformers")
             report["sentence_transformers"] = "sentence-transformers"
+            report["sentence_transformers_trust_remote_code"] = needs_embedlab_module(best)
         except EmbedlabError as exc:
             logger.warning("no sentence-transformers copy: %s", exc)
             report["sentence_transformers"] = None

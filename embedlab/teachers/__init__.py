@@ -15,6 +15,8 @@ def load_encoder(spec: str | Path, device: str | None = None) -> Any:
 
     - an embedlab model folder (``config.json`` with ``format_version``) or a word2vec file:
       ``embedlab.load`` (static vectors encode sentences as the mean of their words);
+    - a sentence-transformers folder that embedlab exported through its own module (an RNN encoder):
+      the embedlab folder inside it (no ``trust_remote_code`` needed; the code is embedlab's);
     - ``minilm`` (the packaged all-MiniLM-L6-v2), a sentence-transformers folder (``modules.json``)
       or, with network, a hub name: sentence-transformers.
     """
@@ -25,6 +27,9 @@ def load_encoder(spec: str | Path, device: str | None = None) -> Any:
     path = Path(spec)
     if path.is_file():
         return load(path)
+    inner = _embedlab_module_folder(path)
+    if inner is not None:
+        return load(inner)
     if path.is_dir() and (path / CONFIG_NAME).is_file() and not (path / "modules.json").is_file():
         try:
             is_embedlab = "format_version" in json.loads((path / CONFIG_NAME).read_text(encoding="utf-8"))
@@ -33,3 +38,19 @@ def load_encoder(spec: str | Path, device: str | None = None) -> Any:
         if is_embedlab:
             return load(path)
     return load_sentence_transformer(spec, device=device)
+
+
+def _embedlab_module_folder(path: Path) -> Path | None:
+    """The embedlab folder of a sentence-transformers folder made of embedlab's module alone, else None."""
+    import json
+
+    from embedlab.contrastive.export import EMBEDLAB_MODULE
+
+    try:
+        modules = json.loads((path / "modules.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if isinstance(modules, list) and len(modules) == 1 and isinstance(modules[0], dict) \
+            and modules[0].get("type") == EMBEDLAB_MODULE:
+        return path / str(modules[0].get("path", ""))
+    return None
