@@ -47,6 +47,18 @@ def test_info_nce_matches_a_hand_computation(hard: bool) -> None:
     assert float(got) == pytest.approx(hand_info_nce(a, p, 0.05, n if hard else None), rel=1e-9)
 
 
+@pytest.mark.parametrize("hard", [False, True])
+def test_info_nce_split_across_ranks_averages_to_the_whole_batch(hard: bool) -> None:
+    """Two ranks of 3 with gathered positives (and negatives) = one batch of 6: what torchrun training does."""
+    rng = np.random.default_rng(1)
+    a, p, n = (rng.normal(size=(6, 7)) for _ in range(3))
+    negatives = torch.tensor(n) if hard else None
+    ranks = [info_nce(torch.tensor(a[r * 3:(r + 1) * 3]), torch.tensor(p), 0.05, negatives, first_target=r * 3)
+             for r in range(2)]
+    whole = hand_info_nce(a, p, 0.05, n if hard else None)
+    assert float(sum(ranks)) / 2 == pytest.approx(whole, rel=1e-9)
+
+
 def test_info_nce_is_low_when_each_anchor_is_its_own_positive() -> None:
     x = torch.eye(4) * 3
     assert float(info_nce(x, x, 0.05)) < 1e-6

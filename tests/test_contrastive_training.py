@@ -232,8 +232,26 @@ def test_simcse_under_torchrun(tmp_path: Path, tiny_corpus_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads((tmp_path / "two" / "report.json").read_text())
     sentences = len(lines(tiny_corpus_path, 10_000))
-    assert report["steps"] == (sentences // 16 + 1) // 2  # rank 0 took every second batch, the first included
+    assert report["steps"] == (sentences // 16) // 2  # each rank took every second batch, the odd one left out
+    assert report["negatives_per_sentence"] == 2 * 16 - 1  # both ranks' sentences, gathered
     assert embedlab.load(tmp_path / "two").encode(["a test"]).shape == (1, 300)
+
+
+def test_two_ranks_of_16_train_like_one_batch_of_32(tmp_path: Path, tiny_corpus_path: Path) -> None:
+    """Gathered negatives: with the views' noise off, torchrun's 2 x 16 gives the weights of one process's 32."""
+    args = ["-q", "train", "simcse", "--encoder", "bag", "--corpus", str(tiny_corpus_path), "--dropout", "0",
+            "--word-dropout", "0", "--lr", "1e-2", "--max-steps", "3", "--eval-every", "0"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29543", "-m", "embedlab",
+         *args, "--batch-size", "16", "--out", str(tmp_path / "two")],
+        capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert main([*args, "--batch-size", "32", "--out", str(tmp_path / "one")]) == 0
+    assert main([*args, "--batch-size", "16", "--out", str(tmp_path / "alone")]) == 0  # 16, no other rank
+    texts = lines(tiny_corpus_path, 50)
+    one, two, alone = (embedlab.load(tmp_path / name).encode(texts) for name in ("one", "two", "alone"))
+    assert np.abs(one - two).max() < 1e-4  # float rounding of the gradient's sum
+    assert np.abs(one - alone).max() > 1e-2  # a batch of 16 alone trains differently
 
 
 def test_the_condition_probe_is_the_loss_with_shuffled_sentence_vectors() -> None:

@@ -120,6 +120,8 @@ def make_encoder(args: argparse.Namespace, texts: list[str]) -> Any:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
     from embedlab.contrastive.training import ContrastiveTrainConfig, train_contrastive
     from embedlab.data.corpus import corpus_texts
     from embedlab.evaluation.sts import evaluate_sts_sets
@@ -127,6 +129,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     triplets = getattr(args, "triplets", None)
     texts = [] if triplets else [t for t in corpus_texts(args.corpus, "train") if t.strip()][: args.max_sentences]
+    torch.manual_seed(args.seed)  # --seed also fixes the encoder's starting weights
     encoder = make_encoder(args, texts)
     extra = {} if args.method == "simcse" else {
         "generator": args.generator, "lambda_rtd": args.lambda_rtd, "mask_ratio": args.mask_ratio,

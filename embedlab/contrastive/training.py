@@ -14,7 +14,9 @@ under ``torchrun``. Per batch:
 Batches hold sentence indices and are rebuilt (masking, generator) inside ``loss`` with a seeded
 generator, so a resumed run skips batches without running the generator for them. Validation is
 STS12 Spearman (the dev set); the best encoder is what the output folder keeps. Under ``torchrun``
-each rank's negatives are the sentences of its own batch (no all-gather across ranks).
+the positives (and hard negatives) of every rank are gathered, so each sentence's negatives are the
+other sentences of all ranks' batches, as in SimCSE's multi-GPU training: N ranks of batch B train
+like one batch of N x B.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from embedlab.data.corpus import corpus_texts
 from embedlab.errors import DataError, EmbedlabError
 from embedlab.supervised.batching import shuffled_batches
 from embedlab.train.best import KeepBest
-from embedlab.train.loop import LoopConfig, distributed, train
+from embedlab.train.loop import LoopConfig, distributed, gather_rows, train
 from embedlab.train.optim import adam
 
 logger = logging.getLogger(__name__)
@@ -140,9 +142,11 @@ class ContrastiveModel(nn.Module):
         else:
             h = self.encoder(torch.cat([ids, ids]), torch.cat([attention, attention]))  # (2B, d)
         z = self.head(h)
-        negatives = z[2 * b:] if triplets else None
-        loss = info_nce(z[:b], z[b:2 * b], self.temperature, negatives)
-        self.stats = {"cl": float(loss.detach())}
+        positives, first = gather_rows(z[b:2 * b])                                 # (world * B, d)
+        negatives = gather_rows(z[2 * b:])[0] if triplets else None
+        loss = info_nce(z[:b], positives, self.temperature, negatives, first_target=first)
+        self.stats = {"cl": float(loss.detach()),
+                      "candidates": float(positives.size(0) + (0 if negatives is None else negatives.size(0)))}
         if self.discriminator is not None and edited is not None and scored is not None:
             original = ids[:b]
             logits = self.discriminator(edited, attention[:b], h[:b])               # (B, L)
@@ -315,6 +319,7 @@ def train_contrastive(encoder: TrainableEncoder, config: ContrastiveTrainConfig,
         "steps_per_s": (result.steps - result.resumed_from) / seconds if seconds > 0 else None,
         "config": asdict(config), "encoder_settings": encoder.settings(),
         "discriminator": {k: v for k, v in task.last_logged.items() if k.startswith(("rtd", "replaced"))} or None,
+        "negatives_per_sentence": int(task.contrastive.stats.get("candidates", 1)) - 1,  # all ranks' (last step)
     }
     if out is not None and rank == 0:
         from embedlab.contrastive.export import export_sentence_transformers, needs_embedlab_module

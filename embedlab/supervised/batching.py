@@ -36,12 +36,14 @@ def shuffled_batches(n: int, size: int, seed: int, epoch: int, rank: int,
                      world: int) -> Iterator[tuple[int, int, np.ndarray]]:
     """(epoch, batch number, row indices) of this rank's full batches: the same order for the same (seed, epoch).
 
-    Only full batches: a contrastive batch's size is its number of negatives.
+    Only full batches (a contrastive batch's size is its number of negatives), and the same number
+    for every rank (the last ``batches % world`` are left out): the ranks gather each other's
+    sentence vectors every step, so none may stop early.
     """
     order = np.random.default_rng((seed, epoch)).permutation(n)
-    for i, start in enumerate(range(0, n - size + 1, size)):
-        if i % world == rank:
-            yield epoch, i, order[start:start + size]
+    usable = (n // size) // world * world
+    for i in range(rank, usable, world):
+        yield epoch, i, order[i * size:(i + 1) * size]
 
 
 def attention_mask(lengths: torch.Tensor, width: int) -> torch.Tensor:

@@ -118,6 +118,22 @@ def distributed() -> tuple[int, int]:
     return dist.get_rank(), world
 
 
+def gather_rows(x: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """x (B, ...) of every rank stacked (world * B, ...) in rank order, and where this rank's rows start.
+
+    The gradient flows back to each rank's own rows (``torch.distributed.nn``'s all_gather), so a loss
+    over the stacked rows trains every rank's encoder. Every rank must call it with the same B.
+    Without torchrun: (x, 0).
+    """
+    import torch.distributed as dist
+
+    if not dist.is_available() or not dist.is_initialized() or dist.get_world_size() == 1:
+        return x, 0
+    from torch.distributed.nn.functional import all_gather
+
+    return torch.cat(all_gather(x)), dist.get_rank() * x.size(0)
+
+
 def _joined(batches: Iterator[Any], context: Any) -> Iterator[Any]:
     with context:
         yield from batches
