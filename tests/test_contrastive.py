@@ -270,3 +270,14 @@ def test_word_vocabulary_starts_with_the_specials(tiny_kv: StaticEmbeddings) -> 
     assert vocab.itos[:3] == list(WORD_SPECIALS)
     assert set(vocab.itos[3:]) == {w.lower() for w in tiny_kv.index_to_key}
     assert vocab.counts[vocab.stoi["the"]] == 6  # corpus counts ride along for unigram replacement
+
+
+def test_shuffled_batches_are_full_equal_per_rank_and_one_process_keeps_consecutive_slices() -> None:
+    from embedlab.supervised.batching import shuffled_batches
+
+    order = np.random.default_rng((3, 1)).permutation(23)
+    alone = list(shuffled_batches(23, 4, 3, 1, 0, 1))
+    assert [i for _, i, _ in alone] == [0, 1, 2, 3, 4]  # 23 // 4 full batches; the 3 left over are skipped
+    assert all(np.array_equal(rows, order[4 * i:4 * i + 4]) for _, i, rows in alone)
+    ranks = [list(shuffled_batches(23, 4, 3, 1, r, 2)) for r in range(2)]
+    assert [[i for _, i, _ in b] for b in ranks] == [[0, 2], [1, 3]]  # batch 4 would leave rank 1 behind
