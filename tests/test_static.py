@@ -161,3 +161,20 @@ def test_tokenizer_with_a_list_vocab_is_refused(tiny_kv: StaticEmbeddings, tmp_p
     (folder / "tokenizer.json").write_text('{"model": {"vocab": ["a", "b"]}}')
     with pytest.raises(ModelFormatError, match="integer ids"):
         embedlab.load(folder)
+
+
+def test_a_failed_save_leaves_the_old_folder_and_other_files_stay(tiny_kv: StaticEmbeddings, tmp_path: Path) -> None:
+    from embedlab.io.folder import WEIGHTS_NAME, staged_folder
+
+    folder = tmp_path / "kv"
+    tiny_kv.save(folder)
+    (folder / "README.md").write_text("notes", encoding="utf-8")
+    before = (folder / WEIGHTS_NAME).read_bytes()
+    with pytest.raises(RuntimeError), staged_folder(folder) as tmp:
+        (tmp / WEIGHTS_NAME).write_bytes(b"half a file")
+        raise RuntimeError("killed while saving")
+    assert (folder / WEIGHTS_NAME).read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kv"]  # no temp folder left behind
+    tiny_kv.save(folder)
+    assert (folder / "README.md").read_text(encoding="utf-8") == "notes"
+    assert np.allclose(embedlab.load(folder).vectors, tiny_kv.vectors)

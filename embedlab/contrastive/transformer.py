@@ -114,26 +114,18 @@ class TransformerSentenceEncoder(TrainableEncoder):
 
     def save(self, folder: str | Path) -> Path:
         """config.json (embedlab's) plus the Hugging Face model and tokenizer under ``transformer/``."""
-        from embedlab.io.folder import FORMAT_VERSION
+        from embedlab.io.folder import FORMAT_VERSION, staged_folder
 
         folder = Path(folder)
-        tmp = folder.with_name(folder.name + ".tmp-save")
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        self.model.save_pretrained(tmp / SUBFOLDER)  # safetensors
-        self.tokenizer.save(str(tmp / SUBFOLDER / "tokenizer.json"))
-        for name in TOKENIZER_EXTRAS:  # what transformers' AutoTokenizer (and sentence-transformers) also read
-            if self.model_dir is not None and (self.model_dir / name).is_file():
-                shutil.copy(self.model_dir / name, tmp / SUBFOLDER / name)
-        config = {"model_type": "sentence_encoder", "encoder": self.kind, "format_version": FORMAT_VERSION, **self.settings()}
-        (tmp / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        folder.mkdir(parents=True, exist_ok=True)
-        for item in tmp.iterdir():  # replace only what we write: the run's checkpoint/ and logs stay
-            target = folder / item.name
-            if target.is_dir():
-                shutil.rmtree(target)
-            os.replace(item, target)
-        tmp.rmdir()
+        with staged_folder(folder) as tmp:  # replaces only what it writes: the run's checkpoint/ and logs stay
+            self.model.save_pretrained(tmp / SUBFOLDER)  # safetensors
+            self.tokenizer.save(str(tmp / SUBFOLDER / "tokenizer.json"))
+            for name in TOKENIZER_EXTRAS:  # what transformers' AutoTokenizer (and sentence-transformers) also read
+                if self.model_dir is not None and (self.model_dir / name).is_file():
+                    shutil.copy(self.model_dir / name, tmp / SUBFOLDER / name)
+            config = {"model_type": "sentence_encoder", "encoder": self.kind, "format_version": FORMAT_VERSION,
+                      **self.settings()}
+            (tmp / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         return folder
 
     @classmethod

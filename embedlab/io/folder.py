@@ -12,10 +12,12 @@ loader for its ``model_type`` with ``register_loader``; ``load(path)`` reads con
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -100,34 +102,41 @@ def _import_model_families() -> None:
 
 
 def write_folder(folder: str | Path, config: dict[str, Any], tensors: dict[str, np.ndarray], tokenizer_json: str) -> Path:
-    """Write a model folder atomically: files go to a temp folder, then replace the target.
-
-    An interrupted save leaves either the old folder or the new one, never a mix.
-    """
+    """Write a model folder (config.json, model.safetensors, tokenizer.json) through ``staged_folder``."""
     from safetensors.numpy import save_file
 
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
     config = {"format_version": FORMAT_VERSION, **config}
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with staged_folder(folder) as tmp:
         (tmp / CONFIG_NAME).write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(tmp / WEIGHTS_NAME), metadata={"format": "pt"})
         (tmp / TOKENIZER_NAME).write_text(tokenizer_json, encoding="utf-8")
-        if folder.exists():
-            # keep files other tools put there (e.g. a README) by moving ours in one at a time
-            for name in (CONFIG_NAME, WEIGHTS_NAME, TOKENIZER_NAME):
-                os.replace(tmp / name, folder / name)
-            tmp.rmdir()
-        else:
-            os.replace(tmp, folder)
-    except BaseException:
-        for child in tmp.glob("*"):
-            child.unlink()
-        if tmp.exists():
-            tmp.rmdir()
-        raise
     return folder
+
+
+@contextlib.contextmanager
+def staged_folder(folder: Path) -> Iterator[Path]:
+    """A temp folder beside ``folder`` to write a save into; then its entries replace those of the same
+    name in ``folder`` (other files there, e.g. a README or a run's checkpoint/, stay).
+
+    A save that fails half-way leaves the old files untouched (the temp folder is removed); a new
+    folder appears in one rename.
+    """
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        yield tmp
+        if not folder.exists():
+            os.replace(tmp, folder)
+            return
+        for item in tmp.iterdir():
+            target = folder / item.name
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            os.replace(item, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
 
 
 def read_tensors(folder: str | Path) -> dict[str, np.ndarray]:
