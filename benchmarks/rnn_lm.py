@@ -41,7 +41,16 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import cpu_model, interleave, spread, summarize, versions, write_results  # noqa: E402
+from common import (  # noqa: E402
+    bench_parser,
+    cpu_model,
+    interleave,
+    pin_threads,
+    spread,
+    summarize,
+    versions,
+    write_results,
+)
 
 SIZE = {"emb": 200, "hidden": 200, "layers": 2}
 TRAIN = {"batch_size": 32, "bptt": 35, "optimizer": "sgd", "lr": 20.0, "anneal": 0.25, "grad_clip": 0.25}
@@ -73,19 +82,11 @@ NOTES = [
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser = bench_parser(__doc__)
     parser.add_argument("--tokens", type=int, default=2_000_000, help="training tokens per language model")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
-    parser.add_argument("--fresh", action="store_true", help="retrain every model")
     parser.add_argument("--repeats", type=int, default=7, help="interleaved repeats of the speed timing")
-    parser.add_argument("--quick", action="store_true", help="a tiny smoke run (results not for reporting)")
     args = parser.parse_args(argv)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(args.threads)
-    import torch
-
-    torch.set_num_threads(args.threads)
+    pin_threads(args.threads)
     if args.quick:
         args.tokens = 40_000
     results = run(args)

@@ -49,7 +49,17 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import cpu_model, interleave, spread, summarize, timed, versions, write_results  # noqa: E402
+from common import (  # noqa: E402
+    bench_parser,
+    cpu_model,
+    interleave,
+    pin_threads,
+    spread,
+    summarize,
+    timed,
+    versions,
+    write_results,
+)
 
 MIN_COUNT = 10
 PAPER = {"epochs": 1, "lr": 1e-3}
@@ -59,21 +69,13 @@ MAIN_RUNS = ("x2static-sent-paper", "x2static-sent-small-corpus", "x2static-para
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
-    parser.add_argument("--fresh", action="store_true", help="retrain every model (teacher caches are kept)")
+    parser = bench_parser(__doc__)  # --fresh retrains the models; the teacher caches are kept
     parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats of each timing")
-    parser.add_argument("--quick", action="store_true", help="a 3,000-sentence smoke run (results not for reporting)")
     args = parser.parse_args(argv)
     global LIMIT
     if args.quick:
-        LIMIT = 3000
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(args.threads)
-    import torch
-
-    torch.set_num_threads(args.threads)
+        LIMIT = 3000  # sentences of en-mix
+    pin_threads(args.threads)
     results = run(args)
     write_results(args.out, "static", results, render_markdown(results))
     return 0

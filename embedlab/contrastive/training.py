@@ -127,6 +127,7 @@ class ContrastiveModel(nn.Module):
                                                           max_length=max(config.max_length, 8))
         self.temperature, self.lambda_rtd = config.temperature, config.lambda_rtd
         self.stats: dict[str, float] = {}
+        self.candidates = 0  # of the last step
 
     def forward(self, ids: torch.Tensor, attention: torch.Tensor, *, pairs: int = 0, triplets: int = 0,
                 edited: torch.Tensor | None = None, scored: torch.Tensor | None = None,
@@ -145,8 +146,8 @@ class ContrastiveModel(nn.Module):
         positives, first = gather_rows(z[b:2 * b])                                 # (world * B, d)
         negatives = gather_rows(z[2 * b:])[0] if triplets else None
         loss = info_nce(z[:b], positives, self.temperature, negatives, first_target=first)
-        self.stats = {"cl": float(loss.detach()),
-                      "candidates": float(positives.size(0) + (0 if negatives is None else negatives.size(0)))}
+        self.stats = {"cl": float(loss.detach())}
+        self.candidates = positives.size(0) + (0 if negatives is None else negatives.size(0))  # per anchor, all ranks'
         if self.discriminator is not None and edited is not None and scored is not None:
             original = ids[:b]
             logits = self.discriminator(edited, attention[:b], h[:b])               # (B, L)
@@ -319,7 +320,7 @@ def train_contrastive(encoder: TrainableEncoder, config: ContrastiveTrainConfig,
         "steps_per_s": (result.steps - result.resumed_from) / seconds if seconds > 0 else None,
         "config": asdict(config), "encoder_settings": encoder.settings(),
         "discriminator": {k: v for k, v in task.last_logged.items() if k.startswith(("rtd", "replaced"))} or None,
-        "negatives_per_sentence": int(task.contrastive.stats.get("candidates", 1)) - 1,  # all ranks' (last step)
+        "negatives_per_sentence": max(task.contrastive.candidates - 1, 0),  # all ranks' (last step)
     }
     if out is not None and rank == 0:
         from embedlab.contrastive.export import export_sentence_transformers, needs_embedlab_module
