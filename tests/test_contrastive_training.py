@@ -112,6 +112,11 @@ def test_rnn_exports_to_sentence_transformers_through_embedlabs_module(tmp_path:
 
     # what `embedlab eval` opens: the embedlab folder inside, no flag needed
     assert np.allclose(load_encoder(tmp_path / "st").encode(texts), enc.encode(texts), atol=1e-6)
+    from embedlab.teachers import _embedlab_module_folder
+
+    modules = json.loads((tmp_path / "st" / "modules.json").read_text())
+    (tmp_path / "st" / "modules.json").write_text(json.dumps([{**modules[0], "path": "../elsewhere"}]))
+    assert _embedlab_module_folder(tmp_path / "st") is None  # never a folder outside the one named
 
 
 def test_transformer_pooled_by_two_layers_exports_through_embedlabs_module(tmp_path: Path, tiny_teacher_dir: Path) -> None:

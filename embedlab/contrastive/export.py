@@ -2,7 +2,6 @@
 
 - transformer: sentence-transformers' Transformer module over the saved model, then Pooling (``avg``
   -> mean, ``cls_before_pooler`` -> cls; ``cls`` adds the model's pooler as a Dense + tanh module).
-  ``avg_first_last`` and ``avg_top2`` have no sentence-transformers module and are refused.
 - bag: the model2vec layout with sentence-transformers' StaticEmbedding (mean pooling only).
 - rnn, and transformers pooled by ``avg_first_last`` / ``avg_top2`` (no sentence-transformers module
   does these): one ``st_module.EmbedlabEncoder`` module over the embedlab folder; it loads with

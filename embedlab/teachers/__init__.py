@@ -52,5 +52,6 @@ def _embedlab_module_folder(path: Path) -> Path | None:
         return None
     if isinstance(modules, list) and len(modules) == 1 and isinstance(modules[0], dict) \
             and modules[0].get("type") == EMBEDLAB_MODULE:
-        return path / str(modules[0].get("path", ""))
+        inner = (path / str(modules[0].get("path", ""))).resolve()
+        return inner if path.resolve() in inner.parents else None  # only a folder inside this one
     return None
