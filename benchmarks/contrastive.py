@@ -330,7 +330,7 @@ def measure_speed(args: argparse.Namespace) -> dict[str, Any]:
     times_ours, times_peer = interleave(ours, peer, repeats)
     ratios = [tp / to for to, tp in zip(times_ours, times_peer, strict=True)]
     return {"batch": batch, "max_length": length, "steps_per_repeat": steps, "repeats": repeats, "threads": args.threads,
-            "fused_adamw": {"embedlab": bool(ours_opt.defaults["fused"]), "sentence_transformers": True},
+            "fused_adamw": {"embedlab": bool(ours_opt.defaults["fused"]), "sentence_transformers": bool(peer_opt.defaults["fused"])},
             "embedlab_seconds": summarize(times_ours), "sentence_transformers_seconds": summarize(times_peer),
             "embedlab_steps_per_s": round(steps / statistics.median(times_ours), 3),
             "sentence_transformers_steps_per_s": round(steps / statistics.median(times_peer), 3),
