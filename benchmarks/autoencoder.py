@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from embedlab.data.corpus import resolve_corpus
-    from embedlab.io.folder import load_vectors
+    from embedlab.loading import load_vectors
     from embedlab.paths import embedlab_home
 
     work = embedlab_home() / "bench" / ("autoencoder-quick" if args.quick else "autoencoder")
@@ -212,8 +212,8 @@ def measure_speed(args: argparse.Namespace, trained: Any, vectors: Any, settings
     import numpy as np
     import torch
 
+    from embedlab.autoencoder.network import AutoencoderConfig, RecurrentAutoencoder
     from embedlab.autoencoder.training import AutoencoderTask, AutoencoderTrainConfig
-    from embedlab.models.autoencoder import AutoencoderConfig, RecurrentAutoencoder
 
     config = AutoencoderTrainConfig(**{k: v for k, v in settings.items() if k != "max_sentences"})
     table = trained.module.table

@@ -193,8 +193,8 @@ def train_generator(payload: tuple[dict[str, Any], str]) -> dict[str, Any]:
 
 
 def make_encoder(kind: str, texts: list[str]) -> Any:
-    from embedlab.contrastive.loading import build_encoder
-    from embedlab.io.folder import load_vectors
+    from embedlab.contrastive.encoders import build_encoder
+    from embedlab.loading import load_vectors
     from embedlab.paths import embedlab_home
 
     if kind == "minilm":
@@ -291,7 +291,7 @@ def measure_speed(args: argparse.Namespace) -> dict[str, Any]:
     import torch
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
-    from embedlab.contrastive.loading import build_encoder
+    from embedlab.contrastive.encoders import build_encoder
     from embedlab.contrastive.training import ContrastiveTask, ContrastiveTrainConfig
     from embedlab.teachers import load_sentence_transformer
 

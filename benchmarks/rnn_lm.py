@@ -156,8 +156,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------ language models
 def train_lms(args: argparse.Namespace, work: Path, tokenizer: Any, streams: dict[str, Any]
               ) -> tuple[dict[str, Any], dict[str, Any]]:
-    from embedlab.io.folder import load
     from embedlab.lm.training import LMTrainConfig, train_on_streams
+    from embedlab.loading import load
 
     results: dict[str, Any] = {}
     models: dict[str, Any] = {}
@@ -229,8 +229,8 @@ def measure_speed(args: argparse.Namespace, stream: Any, vocab_size: int) -> dic
     """Tokens/s of embedlab's loop vs a pytorch/examples-style loop, same model size/batch/bptt/windows."""
     import torch
 
+    from embedlab.lm.network import RNNLanguageModel
     from embedlab.lm.training import LMTask, LMTrainConfig
-    from embedlab.models.rnn_lm import RNNLanguageModel
     from embedlab.train.loop import LoopConfig, train
 
     steps = 12 if args.quick else 80
@@ -309,7 +309,7 @@ def pos_tagging(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     import numpy as np
 
     from embedlab.data.corpus import resolve_corpus
-    from embedlab.io.folder import load
+    from embedlab.loading import load
     from embedlab.supervised.tagging import TaggerTrainConfig, train_tagger, universal_accuracy
     from embedlab.supervised.tagsets import brown_core, held_out_split, read_tagged
 
@@ -351,7 +351,7 @@ def pos_tagging(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 def mr_classifier(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     from embedlab.data.benchmarks import load_classification
     from embedlab.data.tokenize import WordTokenizer
-    from embedlab.distill.pooled import distill_pooled
+    from embedlab.static.pooled import distill_pooled
     from embedlab.supervised.classification import ClassifierTrainConfig, cross_validate
     from embedlab.teachers.contextual import load_teacher
 

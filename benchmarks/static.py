@@ -87,12 +87,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     from embedlab.data.benchmarks import benchmark_vocabulary
     from embedlab.data.corpus import resolve_corpus
-    from embedlab.distill.context_cache import build_cache
-    from embedlab.distill.pipeline import default_cache_dir, distill_x2static, train_cbow
-    from embedlab.distill.pooled import add_fallback, distill_pooled
-    from embedlab.distill.static_training import StaticTrainConfig
-    from embedlab.models.static import StaticEmbeddings
     from embedlab.paths import embedlab_home
+    from embedlab.static.context_cache import build_cache
+    from embedlab.static.embeddings import StaticEmbeddings
+    from embedlab.static.pipeline import default_cache_dir, distill_x2static, train_cbow
+    from embedlab.static.pooled import add_fallback, distill_pooled
+    from embedlab.static.x2static import StaticTrainConfig
     from embedlab.teachers.contextual import load_teacher
 
     work = embedlab_home() / "bench" / ("static-quick" if LIMIT else "static")
@@ -233,9 +233,9 @@ def _memoize_word_vectors(teacher: Any) -> None:
 
 def _pooled_init(teacher: Any, corpus: Any, paths: Any, vocab: list[str]) -> Any:
     """X2Static started from the pooled teacher vectors instead of U(-1/d, 1/d) (an embedlab option)."""
-    from embedlab.distill.context_cache import build_cache
-    from embedlab.distill.pipeline import default_cache_dir
-    from embedlab.distill.static_training import StaticTask, StaticTrainConfig, train_static
+    from embedlab.static.context_cache import build_cache
+    from embedlab.static.pipeline import default_cache_dir
+    from embedlab.static.x2static import StaticTask, StaticTrainConfig, train_static
 
     cache = build_cache(default_cache_dir(teacher.name, "sent", paths, LIMIT), corpus, paths, teacher,
                         max_sentences=LIMIT, progress=False)
@@ -259,7 +259,7 @@ def _gensim(sentences: list[list[str]], sg: int, threads: int, folder: Path) -> 
     """gensim Word2Vec (300 d, window 5, 5 epochs, min_count 10): its input and output (syn1neg) vectors."""
     from gensim.models import Word2Vec
 
-    from embedlab.models.static import StaticEmbeddings
+    from embedlab.static.embeddings import StaticEmbeddings
 
     if (folder / "input" / "config.json").is_file():
         return StaticEmbeddings.load(folder / "input"), StaticEmbeddings.load(folder / "output")
@@ -282,7 +282,7 @@ def _model2vec_words(work: Path, vocab: list[str]) -> Any:
     from model2vec.distill import distill
 
     from embedlab.data.benchmarks import benchmark_vocabulary
-    from embedlab.models.static import StaticEmbeddings
+    from embedlab.static.embeddings import StaticEmbeddings
     from embedlab.teachers.sentence_transformer import resolve_encoder_path
 
     folder = work / "model2vec-minilm"
@@ -334,8 +334,8 @@ def measure_speed(args: argparse.Namespace, teachers: dict[str, Any], corpus: An
     import itertools
 
     from embedlab.data.benchmarks import STS_SETS, load_sts
-    from embedlab.distill.pipeline import distill_x2static
-    from embedlab.distill.static_training import StaticTrainConfig
+    from embedlab.static.pipeline import distill_x2static
+    from embedlab.static.x2static import StaticTrainConfig
 
     sample = list(itertools.islice(iter(corpus), 2000))
     sample_path = work / "speed_sample.txt"

@@ -7,9 +7,10 @@ Example:
 """
 
 from embedlab.errors import DataError, EmbedlabError, MissingExtraError, ModelFormatError
-from embedlab.io.folder import load
-from embedlab.models.static import StaticEmbeddings
+from embedlab.loading import load, load_vectors
+from embedlab.static.embeddings import StaticEmbeddings
 
 __version__ = "0.1.0"
 
-__all__ = ["DataError", "EmbedlabError", "MissingExtraError", "ModelFormatError", "StaticEmbeddings", "load", "__version__"]
+__all__ = ["DataError", "EmbedlabError", "MissingExtraError", "ModelFormatError", "StaticEmbeddings", "load",
+           "load_vectors", "__version__"]

@@ -64,7 +64,7 @@ def stage_teacher_words(ctx: DemoContext) -> Section:
     from embedlab.data.benchmarks import WORD_SIMILARITY_SETS, load_word_pairs
     from embedlab.evaluation.results import mean_score
     from embedlab.evaluation.word_similarity import evaluate_word_similarity
-    from embedlab.teachers import encode_words
+    from embedlab.static.pooled import encode_words
 
     sets = [load_word_pairs(name) for name in WORD_SIMILARITY_SETS]
     if ctx.config.quick:
@@ -128,11 +128,11 @@ def stage_x2static(ctx: DemoContext) -> Section:
     """X2Static distilled from the teacher on a slice of en-mix, next to the teacher per word."""
     from embedlab.data.benchmarks import WORD_SIMILARITY_SETS, benchmark_vocabulary, load_word_pairs
     from embedlab.data.corpus import resolve_corpus
-    from embedlab.distill.pipeline import distill_x2static
-    from embedlab.distill.pooled import add_fallback
-    from embedlab.distill.static_training import StaticTrainConfig
     from embedlab.evaluation.results import mean_score
     from embedlab.evaluation.word_similarity import evaluate_word_similarity
+    from embedlab.static.pipeline import distill_x2static
+    from embedlab.static.pooled import add_fallback
+    from embedlab.static.x2static import StaticTrainConfig
     from embedlab.teachers.contextual import load_teacher
 
     n = 300 if ctx.config.quick else ctx.config.distill_sentences
@@ -228,7 +228,7 @@ def stage_autoencoder(ctx: DemoContext) -> Section:
 
     from embedlab.autoencoder import AutoencoderTrainConfig, evaluate_reconstruction, train_autoencoder
     from embedlab.data.corpus import resolve_corpus
-    from embedlab.io.folder import load_vectors
+    from embedlab.loading import load_vectors
 
     quick = ctx.config.quick
     vectors = load_vectors(ctx.run_dir / "x2static")
@@ -269,7 +269,7 @@ def stage_contrastive(ctx: DemoContext) -> Section:
     from embedlab.contrastive import ContrastiveTrainConfig, build_encoder, train_contrastive
     from embedlab.data.corpus import resolve_corpus
     from embedlab.evaluation.sts import evaluate_sts_sets
-    from embedlab.io.folder import load_vectors
+    from embedlab.loading import load_vectors
 
     quick = ctx.config.quick
     vectors = load_vectors(ctx.run_dir / "x2static")

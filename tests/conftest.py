@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from embedlab.models.static import StaticEmbeddings
+from embedlab.static.embeddings import StaticEmbeddings
 
 WORDS = ["the", "king", "queen", "man", "woman", "prince", "princess", "apple", "pear", "car", "truck", "Paris"]
 

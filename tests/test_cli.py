@@ -15,7 +15,7 @@ from scipy.stats import spearmanr
 
 from embedlab.cli.main import main
 from embedlab.data.benchmarks import load_word_pairs
-from embedlab.models.static import StaticEmbeddings
+from embedlab.static.embeddings import StaticEmbeddings
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ import pytest
 
 import embedlab
 from embedlab.cli.main import main
-from embedlab.io.word2vec import load_word2vec
+from embedlab.static.embeddings import StaticEmbeddings
 
 
 def test_distill_x2static_writes_every_format(tmp_path: Path, tiny_teacher_dir: Path, tiny_corpus_path: Path,
@@ -22,7 +22,7 @@ def test_distill_x2static_writes_every_format(tmp_path: Path, tiny_teacher_dir: 
     assert rc == 0
     kv = embedlab.load(out)
     assert kv.dim == 16 and len(kv) > 100
-    w2v = load_word2vec(tmp_path / "v.bin")
+    w2v = StaticEmbeddings.load_word2vec_format(tmp_path / "v.bin")
     np.testing.assert_allclose(w2v.vectors, kv.vectors, atol=1e-6)
     assert embedlab.load(tmp_path / "m2v").index_to_key == kv.index_to_key
     text = capsys.readouterr().out
@@ -47,7 +47,7 @@ def test_train_cbow_and_export(tmp_path: Path, tiny_corpus_path: Path) -> None:
     kv = embedlab.load(tmp_path / "cbow")
     assert kv.dim == 8
     rc = main(["-q", "export", str(tmp_path / "cbow"), "--word2vec", str(tmp_path / "cbow.txt")])
-    assert rc == 0 and load_word2vec(tmp_path / "cbow.txt").index_to_key == kv.index_to_key
+    assert rc == 0 and StaticEmbeddings.load_word2vec_format(tmp_path / "cbow.txt").index_to_key == kv.index_to_key
 
 
 def test_distill_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

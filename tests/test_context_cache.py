@@ -9,9 +9,9 @@ import pytest
 
 from embedlab.data.corpus import TextCorpus
 from embedlab.data.tokenize import WordTokenizer
-from embedlab.distill import context_cache
-from embedlab.distill.context_cache import build_cache, open_cache
 from embedlab.errors import EmbedlabError
+from embedlab.static import context_cache
+from embedlab.static.context_cache import build_cache, open_cache
 from embedlab.teachers.contextual import load_teacher
 
 

@@ -20,7 +20,7 @@ from embedlab.contrastive.rnn import RNNSentenceEncoder
 from embedlab.contrastive.training import read_triplets, token_counts
 from embedlab.contrastive.words import WORD_SPECIALS, build_word_vocab
 from embedlab.errors import DataError, EmbedlabError
-from embedlab.models.static import StaticEmbeddings
+from embedlab.static.embeddings import StaticEmbeddings
 
 TEXTS = ["the king and the queen .", "a man and a woman .", "the prince saw the princess", "paris is a city",
          "an apple and a pear", "the car and the truck"]
@@ -190,8 +190,8 @@ def test_random_and_unigram_generators_only_write_chosen_positions() -> None:
 
 def test_lm_generator_writes_the_language_models_best_next_word(tiny_corpus_path: Path) -> None:
     from embedlab.lm.model import LanguageModel
+    from embedlab.lm.network import LMConfig, RNNLanguageModel
     from embedlab.lm.tokens import LMTokenizer
-    from embedlab.models.rnn_lm import LMConfig, RNNLanguageModel
 
     texts = tiny_corpus_path.read_text(encoding="utf-8").splitlines()[:100]
     tok = LMTokenizer.build(texts, max_size=200)
@@ -273,7 +273,7 @@ def test_word_vocabulary_starts_with_the_specials(tiny_kv: StaticEmbeddings) -> 
 
 
 def test_shuffled_batches_are_full_equal_per_rank_and_one_process_keeps_consecutive_slices() -> None:
-    from embedlab.supervised.batching import shuffled_batches
+    from embedlab.blocks.batching import shuffled_batches
 
     order = np.random.default_rng((3, 1)).permutation(23)
     alone = list(shuffled_batches(23, 4, 3, 1, 0, 1))

@@ -14,7 +14,7 @@ import torch
 
 import embedlab
 from embedlab.cli.main import main
-from embedlab.contrastive.loading import build_encoder
+from embedlab.contrastive.encoders import build_encoder
 from embedlab.contrastive.training import ContrastiveTask, ContrastiveTrainConfig, train_contrastive
 
 SENTENCES = ["the king and the queen .", "a man and a woman walk .", "the prince saw the princess", "paris is a city"]
@@ -108,11 +108,11 @@ def test_rnn_exports_to_sentence_transformers_through_embedlabs_module(tmp_path:
     texts = [*SENTENCES, "words the table never saw", ""]
     assert np.allclose(peer.encode(texts), enc.encode(texts), atol=1e-5)
     assert peer.get_embedding_dimension() == enc.dim == 16
-    from embedlab.teachers import load_encoder
+    from embedlab.loading import load_encoder
 
     # what `embedlab eval` opens: the embedlab folder inside, no flag needed
     assert np.allclose(load_encoder(tmp_path / "st").encode(texts), enc.encode(texts), atol=1e-6)
-    from embedlab.teachers import _embedlab_module_folder
+    from embedlab.loading import embedlab_module_folder as _embedlab_module_folder
 
     modules = json.loads((tmp_path / "st" / "modules.json").read_text())
     (tmp_path / "st" / "modules.json").write_text(json.dumps([{**modules[0], "path": "../elsewhere"}]))

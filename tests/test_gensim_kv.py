@@ -15,8 +15,8 @@ import pytest
 from embedlab.data.corpora import build_vectors
 from embedlab.errors import ModelFormatError
 from embedlab.io.gensim_kv import GensimObject, load_gensim_kv
-from embedlab.io.word2vec import load_word2vec
 from embedlab.paths import embedlab_home
+from embedlab.static.embeddings import StaticEmbeddings
 
 WORDS = ["the", "king", "queen", "Paris"]
 
@@ -140,7 +140,7 @@ def test_build_vectors_writes_word2vec_binary(tmp_path: Path, fake_gensim3: type
     path = _gensim3_file(tmp_path / "m.kv", fake_gensim3, {"vectors": vectors, "index2word": WORDS})
     stats = build_vectors([path], tmp_path, False)
     assert stats["vectors.bin"].extra == {"n_vectors": 4, "dim": 5}
-    loaded = load_word2vec(tmp_path / "vectors.bin")
+    loaded = StaticEmbeddings.load_word2vec_format(tmp_path / "vectors.bin")
     assert list(loaded.index_to_key) == WORDS
     np.testing.assert_array_equal(loaded.vectors, vectors)
 
@@ -161,7 +161,7 @@ def test_wefe_googlenews_file_matches_gensim(tmp_path: Path) -> None:
     np.testing.assert_array_equal(got, peer.vectors)
     fetched = embedlab_home() / "datasets" / "googlenews-13k" / "vectors.bin"
     if fetched.is_file():
-        np.testing.assert_array_equal(load_word2vec(fetched).vectors, got)
-        from embedlab.io.folder import load_vectors
+        np.testing.assert_array_equal(StaticEmbeddings.load_word2vec_format(fetched).vectors, got)
+        from embedlab.loading import load_vectors
 
         np.testing.assert_array_equal(load_vectors("googlenews-13k").vectors, got)   # a registered name works too

@@ -10,8 +10,8 @@ import torch
 
 from embedlab.errors import EmbedlabError
 from embedlab.lm.generation import filter_logits, sample
+from embedlab.lm.network import LMConfig, RNNLanguageModel
 from embedlab.lm.ngram import KneserNeyTrigram
-from embedlab.models.rnn_lm import LMConfig, RNNLanguageModel
 
 
 def test_top_p_keeps_the_smallest_set_reaching_p() -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from scipy.stats import chisquare
 
-from embedlab.objectives.negative_sampling import NegativeSampler, keep_probabilities, negative_sampling_loss
+from embedlab.static.negative_sampling import NegativeSampler, keep_probabilities, negative_sampling_loss
 
 
 def _softplus(x: float) -> float:

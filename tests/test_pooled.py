@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embedlab.distill.pooled import add_fallback, distill_pooled
-from embedlab.models.static import StaticEmbeddings
+from embedlab.static.embeddings import StaticEmbeddings
+from embedlab.static.pooled import add_fallback, distill_pooled
 from embedlab.teachers.contextual import load_teacher
 
 WORDS = ["whale", "sea", "ship", "captain", "harpoon", "boat", "water", "ocean", "sail", "deck", "storm", "wind",

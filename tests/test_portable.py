@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 import embedlab
-from embedlab.io.portable import save_model2vec
-from embedlab.models.static import StaticEmbeddings
+from embedlab.static.embeddings import StaticEmbeddings
 
 SENTENCES = ["the king and the queen", "an apple, a pear!", "zzz unknown words only", "car truck car"]
 
@@ -27,7 +26,7 @@ def _cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def test_model2vec_loads_the_export(tmp_path: Path, kv: StaticEmbeddings) -> None:
     model2vec = pytest.importorskip("model2vec")
-    save_model2vec(kv, tmp_path / "m2v")
+    kv.save_model2vec(tmp_path / "m2v")
     model = model2vec.StaticModel.from_pretrained(str(tmp_path / "m2v"))
     theirs = model.encode(SENTENCES)
     ours = kv.encode(SENTENCES)
@@ -38,7 +37,7 @@ def test_model2vec_loads_the_export(tmp_path: Path, kv: StaticEmbeddings) -> Non
 
 def test_sentence_transformers_loads_the_export(tmp_path: Path, kv: StaticEmbeddings) -> None:
     st = pytest.importorskip("sentence_transformers")
-    save_model2vec(kv, tmp_path / "m2v")
+    kv.save_model2vec(tmp_path / "m2v")
     model = st.SentenceTransformer(str(tmp_path / "m2v"), device="cpu")
     theirs = model.encode(SENTENCES[:2] + SENTENCES[3:])
     ours = kv.encode(SENTENCES[:2] + SENTENCES[3:])
@@ -46,7 +45,7 @@ def test_sentence_transformers_loads_the_export(tmp_path: Path, kv: StaticEmbedd
 
 
 def test_embedlab_reads_the_export_back(tmp_path: Path, kv: StaticEmbeddings) -> None:
-    save_model2vec(kv, tmp_path / "m2v")
+    kv.save_model2vec(tmp_path / "m2v")
     back = embedlab.load(tmp_path / "m2v")
     assert back.index_to_key == kv.index_to_key
     np.testing.assert_allclose(back.vectors, kv.vectors)

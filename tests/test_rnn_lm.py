@@ -12,12 +12,12 @@ from safetensors import safe_open
 from torch.nn import functional as F
 
 import embedlab
+from embedlab.blocks.recurrent import CELLS, make_rnn
 from embedlab.errors import EmbedlabError, ModelFormatError
 from embedlab.lm.batching import batchify, num_windows, perplexity, stream_nll, windows
 from embedlab.lm.model import LanguageModel
+from embedlab.lm.network import LMConfig, RNNLanguageModel
 from embedlab.lm.tokens import EOS, LMTokenizer
-from embedlab.models.recurrent import CELLS, make_rnn
-from embedlab.models.rnn_lm import LMConfig, RNNLanguageModel
 
 
 def small(cell: str = "lstm", **kw: object) -> RNNLanguageModel:

@@ -11,7 +11,7 @@ from tokenizers import Tokenizer
 
 import embedlab
 from embedlab.errors import ModelFormatError
-from embedlab.models.static import StaticEmbeddings
+from embedlab.static.embeddings import StaticEmbeddings
 
 
 def test_lookup_and_similarity(tiny_kv: StaticEmbeddings) -> None:
@@ -48,7 +48,7 @@ def test_encode_mean_and_sif_by_hand() -> None:
     sif = kv.encode(["a c"], pooling="sif", sif_a=0.1)[0]
     wa, wc = 0.1 / (0.1 + 0.6), 0.1 / (0.1 + 0.1)
     np.testing.assert_allclose(sif, (wa * vecs[0] + wc * vecs[2]) / (wa + wc), rtol=1e-6)
-    unit = kv.encode(["c"], normalize=True)[0]
+    unit = kv.encode(["c"], normalize_embeddings=True)[0]
     assert np.linalg.norm(unit) == pytest.approx(1.0)
 
 

@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from embedlab.data.corpus import TextCorpus
-from embedlab.distill.context_cache import build_cache
-from embedlab.distill.pipeline import distill_x2static, train_cbow
-from embedlab.distill.static_training import StaticTrainConfig, _windows, train_static
+from embedlab.static.context_cache import build_cache
+from embedlab.static.pipeline import distill_x2static, train_cbow
+from embedlab.static.x2static import StaticTrainConfig, _windows, train_static
 from embedlab.teachers.contextual import load_teacher
 
 

@@ -9,18 +9,19 @@ import pytest
 import torch
 
 import embedlab
+from embedlab.blocks.batching import SPECIALS, pad
+from embedlab.blocks.pretrained import copy_pretrained
+from embedlab.blocks.recurrent import SequenceEncoder
 from embedlab.data.vocab import Vocab
-from embedlab.models.classifier import ClassifierConfig, RNNClassifier
-from embedlab.models.recurrent import SequenceEncoder
-from embedlab.models.static import StaticEmbeddings
-from embedlab.models.tagger import word_shape
-from embedlab.supervised.batching import SPECIALS, copy_pretrained, pad
+from embedlab.static.embeddings import StaticEmbeddings
 from embedlab.supervised.classification import (
     ClassifierTrainConfig,
     TextClassifier,
     cross_validate,
     train_classifier,
 )
+from embedlab.supervised.classifier import ClassifierConfig, RNNClassifier
+from embedlab.supervised.tagger import word_shape
 from embedlab.supervised.tagging import Tagger, TaggerTrainConfig, train_tagger, universal_accuracy
 from embedlab.supervised.tagsets import (
     brown_core,

@@ -10,14 +10,14 @@ import numpy as np
 import torch
 
 from embedlab.autoencoder.nearest import NearestWords
+from embedlab.autoencoder.network import AutoencoderConfig, RecurrentAutoencoder
 from embedlab.autoencoder.table import EOS, SPECIALS
+from embedlab.blocks.batching import pad
+from embedlab.blocks.sentence_encoder import SentenceEncoder
 from embedlab.data.tokenize import WordTokenizer
 from embedlab.data.vocab import UNK, Vocab
 from embedlab.errors import EmbedlabError
-from embedlab.io.folder import register_loader
 from embedlab.io.modules import load_module_folder, save_module_folder
-from embedlab.models.autoencoder import AutoencoderConfig, RecurrentAutoencoder
-from embedlab.supervised.batching import pad
 
 
 def reversed_batch(id_lists: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -25,7 +25,7 @@ def reversed_batch(id_lists: Sequence[Sequence[int]]) -> tuple[torch.Tensor, tor
     return pad([list(reversed(ids)) for ids in id_lists])
 
 
-class SentenceAutoencoder:
+class SentenceAutoencoder(SentenceEncoder):
     """A trained autoencoder with its vocabulary and tokenizer.
 
     Args:
@@ -84,10 +84,12 @@ class SentenceAutoencoder:
             out[chunk] = self.module.encode(ids, lengths).numpy()
         return out
 
-    def encode(self, sentences: Sequence[str]) -> np.ndarray:
+    def get_sentence_embedding_dimension(self) -> int:
+        return self.dim
+
+    def embed(self, sentences: list[str], *, batch_size: int = 256, show_progress_bar: bool = False,
+              **options: Any) -> np.ndarray:
         """Sentences -> (n, sentence_dim) float32 sentence vectors (an empty sentence has one too)."""
-        if isinstance(sentences, str):
-            raise TypeError("encode takes a list of sentences; wrap a single sentence in a list")
         return self.encode_ids([self.ids(s) for s in sentences])
 
     @torch.no_grad()
@@ -133,16 +135,14 @@ class SentenceAutoencoder:
 
     @classmethod
     def load(cls, folder: str | Path) -> SentenceAutoencoder:
-        from embedlab.io.folder import load
+        """An autoencoder folder (``embedlab.load`` opens any model)."""
+        from embedlab.io.folder import read_config
 
-        model = load(folder)
-        if not isinstance(model, cls):
-            raise EmbedlabError(f"{folder}: holds a {type(model).__name__}, not a sentence autoencoder")
-        return model
+        return load_autoencoder(Path(folder), read_config(folder, expect="autoencoder"))
 
 
-@register_loader("autoencoder")
-def _load(folder: Path, config: dict[str, Any]) -> SentenceAutoencoder:
+def load_autoencoder(folder: Path, config: dict[str, Any]) -> SentenceAutoencoder:
+    """The autoencoder of an embedlab ``autoencoder`` folder (``embedlab.load`` calls this)."""
     lowercase = bool(config.get("lowercase", True))
     module, vocab = load_module_folder(folder, config, lambda: RecurrentAutoencoder(AutoencoderConfig.from_dict(config)),
                                        specials=list(SPECIALS), unk=UNK, lowercase=lowercase)

@@ -17,12 +17,12 @@ vs 7.1%), to what the paper's GoogleNews vectors reach. Every row is then scaled
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
+from embedlab.blocks.pretrained import build_vocab, pretrained_rows
 from embedlab.data.vocab import UNK, Vocab
 from embedlab.errors import EmbedlabError
 
@@ -48,22 +48,16 @@ def build_table(token_lists: Iterable[Sequence[str]], vectors: Any, *, max_vocab
     Returns:
         vocab, table and counts ``{"pretrained", "random", "vocab"}``.
     """
-    counts = Counter(w for tokens in token_lists for w in tokens)
-    if not counts:
+    token_lists = list(token_lists)
+    if not any(token_lists):
         raise EmbedlabError("the training text has no words")
-    vocab = Vocab(counts, min_count=min_count, max_size=max_vocab, specials=SPECIALS, lowercase=lowercase)
+    vocab = build_vocab(token_lists, specials=SPECIALS, min_count=min_count, max_size=max_vocab, lowercase=lowercase)
     dim = int(vectors.dim)
     rng = np.random.default_rng(seed)
     table = rng.standard_normal((len(vocab), dim)).astype(np.float32)
-    folded: dict[str, int] = {}
-    for i, word in enumerate(vectors.index_to_key):
-        folded.setdefault(word.lower(), i)
-    pretrained = []
-    for i, word in enumerate(vocab.itos):
-        j = None if word in SPECIALS else vectors.key_to_index.get(word, folded.get(word.lower()))
-        if j is not None:
-            table[i] = np.asarray(vectors.vectors[j], dtype=np.float32)
-            pretrained.append(i)
+    pretrained, sources = pretrained_rows(vocab.itos, vectors, skip=SPECIALS)
+    if pretrained:
+        table[pretrained] = np.asarray(vectors.vectors[sources], dtype=np.float32)
     found = len(pretrained)
     if center and pretrained:
         rows = table[pretrained]

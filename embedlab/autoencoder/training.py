@@ -21,12 +21,12 @@ from torch import nn
 from embedlab.autoencoder.metrics import evaluate_reconstruction
 from embedlab.autoencoder.model import SentenceAutoencoder, reversed_batch
 from embedlab.autoencoder.nearest import NearestWords
+from embedlab.autoencoder.network import AutoencoderConfig, RecurrentAutoencoder
 from embedlab.autoencoder.table import EOS, build_table
+from embedlab.blocks.batching import pad
 from embedlab.data.corpus import corpus_texts, held_out_splits
 from embedlab.data.tokenize import WordTokenizer
 from embedlab.errors import EmbedlabError
-from embedlab.models.autoencoder import AutoencoderConfig, RecurrentAutoencoder
-from embedlab.supervised.batching import pad
 from embedlab.train.best import KeepBest
 from embedlab.train.loop import LoopConfig, distributed, train
 from embedlab.train.optim import adam

@@ -111,7 +111,7 @@ def _lines(source: str) -> list[str]:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from embedlab.autoencoder.training import AutoencoderTrainConfig, train_autoencoder
-    from embedlab.io.folder import load_vectors
+    from embedlab.loading import load_vectors
     from embedlab.train.loop import is_main_process
 
     config = AutoencoderTrainConfig(hidden=args.hidden, sentence_dim=args.sentence_dim, cell=args.cell,

@@ -105,8 +105,8 @@ def register_train(tsub: Any) -> None:
 
 def make_encoder(args: argparse.Namespace, texts: list[str]) -> Any:
     """The encoder the arguments describe (an existing embedlab encoder folder goes on training)."""
-    from embedlab.contrastive.loading import build_encoder, load_sentence_encoder
-    from embedlab.io.folder import load_vectors
+    from embedlab.contrastive.encoders import build_encoder, load_sentence_encoder
+    from embedlab.loading import load_vectors
 
     if args.model and args.encoder != "transformer":
         encoder = load_sentence_encoder(args.model)

@@ -66,7 +66,7 @@ def _finish(report: Any, json_path: Path | None) -> int:
 def cmd_words(args: argparse.Namespace) -> int:
     from embedlab.evaluation.analogy import AnalogyMethod
     from embedlab.evaluation.suite import evaluate_word_vectors
-    from embedlab.io.folder import load_vectors
+    from embedlab.loading import load_vectors
 
     vectors = load_vectors(args.vectors)
     methods: list[AnalogyMethod] = ["3cosadd", "3cosmul"] if args.method == "both" else [args.method]
@@ -79,7 +79,7 @@ def cmd_words(args: argparse.Namespace) -> int:
 def cmd_sts(args: argparse.Namespace) -> int:
     from embedlab.evaluation.results import Report
     from embedlab.evaluation.sts import evaluate_sts_sets
-    from embedlab.teachers import load_encoder
+    from embedlab.loading import load_encoder
 
     encoder = load_encoder(args.model)
     report = Report(evaluate_sts_sets(encoder, args.datasets, batch_size=args.batch_size), title=f"STS: {args.model}")
@@ -89,7 +89,7 @@ def cmd_sts(args: argparse.Namespace) -> int:
 def cmd_probe(args: argparse.Namespace) -> int:
     from embedlab.evaluation.probe import evaluate_probe
     from embedlab.evaluation.results import Report
-    from embedlab.teachers import load_encoder
+    from embedlab.loading import load_encoder
 
     encoder = load_encoder(args.model)
     report = Report([evaluate_probe(encoder, args.dataset, folds=args.folds)], title=f"probe: {args.model}")

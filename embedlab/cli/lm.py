@@ -22,7 +22,7 @@ best model by validation perplexity is written to --out as training goes (a kill
 
 
 def register_train(tsub: Any) -> None:
-    from embedlab.models.recurrent import CELLS
+    from embedlab.blocks.recurrent import CELLS
 
     p = tsub.add_parser("lm", help="recurrent language model (RNN/LSTM/GRU, weight tying)", description=LM_HELP,
                         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -82,8 +82,8 @@ def register_eval(esub: Any) -> None:
 
 def _load_lm(path: Path) -> Any:
     from embedlab.errors import EmbedlabError
-    from embedlab.io.folder import load
     from embedlab.lm.model import LanguageModel
+    from embedlab.loading import load
 
     model = load(path)
     if not isinstance(model, LanguageModel):

@@ -86,7 +86,7 @@ def register_train(tsub: Any) -> None:
 
 
 def _train_config(args: argparse.Namespace, method: str, default_epochs: int) -> Any:
-    from embedlab.distill.static_training import StaticTrainConfig
+    from embedlab.static.x2static import StaticTrainConfig
 
     return StaticTrainConfig(method=method, min_count=args.min_count,  # type: ignore[arg-type]
                              epochs=args.epochs or default_epochs, batch_size=args.batch_size, lr=args.lr,
@@ -97,8 +97,8 @@ def _train_config(args: argparse.Namespace, method: str, default_epochs: int) ->
 
 def cmd_distill(args: argparse.Namespace) -> int:
     from embedlab.data.corpus import resolve_corpus
-    from embedlab.distill.pipeline import distill_x2static
-    from embedlab.distill.pooled import distill_pooled
+    from embedlab.static.pipeline import distill_x2static
+    from embedlab.static.pooled import distill_pooled
     from embedlab.teachers.contextual import load_teacher
 
     progress = not args.quiet
@@ -114,18 +114,18 @@ def cmd_distill(args: argparse.Namespace) -> int:
                        train_seconds=round(run.train_seconds, 1))
     else:
         from embedlab.data.tokenize import WordTokenizer
-        from embedlab.distill.context_cache import count_words
+        from embedlab.static.context_cache import count_words
 
         counts = count_words(_head(corpus, args.max_sentences), WordTokenizer(), progress)
         kept = sorted(((w, c) for w, c in counts.items() if c >= args.min_count), key=lambda wc: (-wc[1], wc[0]))
         kv = distill_pooled(teacher, [w for w, _ in kept], [c for _, c in kept], sif_a=args.sif, progress=progress)
     if args.fallback_benchmarks:
         from embedlab.data.benchmarks import benchmark_vocabulary
-        from embedlab.distill.pooled import add_fallback
+        from embedlab.static.pooled import add_fallback
 
         kv = add_fallback(kv, teacher, benchmark_vocabulary())
     if args.dim is not None:
-        from embedlab.distill.pooled import reduce_dims
+        from embedlab.static.pooled import reduce_dims
 
         kv = reduce_dims(kv, args.dim)
     return _finish(kv, args, summary)
@@ -133,7 +133,7 @@ def cmd_distill(args: argparse.Namespace) -> int:
 
 def cmd_cbow(args: argparse.Namespace) -> int:
     from embedlab.data.corpus import resolve_corpus
-    from embedlab.distill.pipeline import train_cbow
+    from embedlab.static.pipeline import train_cbow
 
     corpus, paths = resolve_corpus(args.corpus)
     run = train_cbow(corpus, paths, config=_train_config(args, "cbow", 5), out_dir=args.out,
@@ -144,8 +144,8 @@ def cmd_cbow(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from embedlab.io.folder import load, load_vectors
     from embedlab.lm.model import LanguageModel
+    from embedlab.loading import load, load_vectors
 
     if args.word2vec is None and args.model2vec is None and args.out is None:
         raise ValueError("say what to write: --out DIR, --word2vec FILE and/or --model2vec DIR")
@@ -160,7 +160,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _finish(kv: Any, args: argparse.Namespace, summary: dict[str, Any] | None) -> int:
-    from embedlab.io.portable import save_model2vec
     from embedlab.train.loop import is_main_process
 
     if not is_main_process():  # under torchrun, rank 0 writes and reports
@@ -175,7 +174,7 @@ def _finish(kv: Any, args: argparse.Namespace, summary: dict[str, Any] | None) -
         kv.save_word2vec(args.word2vec, binary=args.word2vec.suffix == ".bin")
         print(f"wrote {args.word2vec}")
     if args.model2vec is not None:
-        save_model2vec(kv, args.model2vec)
+        kv.save_model2vec(args.model2vec)
         print(f"wrote {args.model2vec} (model2vec / sentence-transformers folder)")
     if not args.no_eval:
         from embedlab.data.benchmarks import ANALOGY_SETS, WORD_SIMILARITY_SETS

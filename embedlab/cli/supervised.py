@@ -9,7 +9,7 @@ from typing import Any
 
 
 def _shared(p: argparse.ArgumentParser, *, hidden: int, epochs: int, dropout: float) -> None:
-    from embedlab.models.recurrent import CELLS
+    from embedlab.blocks.recurrent import CELLS
 
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="model folder (also checkpoints, metrics)")
     p.add_argument("--vectors", default=None, metavar="V", help="start the word embedding from these vectors "
@@ -51,7 +51,7 @@ def register_train(tsub: Any) -> None:
 def _vectors(spec: str | None) -> Any:
     if spec is None:
         return None
-    from embedlab.io.folder import load_vectors
+    from embedlab.loading import load_vectors
 
     return load_vectors(spec)
 

@@ -10,7 +10,7 @@
 """
 
 from embedlab.contrastive.encoder import TokenSpace, TrainableEncoder
-from embedlab.contrastive.loading import build_encoder, load_sentence_encoder
+from embedlab.contrastive.encoders import build_encoder, load_sentence_encoder
 from embedlab.contrastive.training import ContrastiveTrainConfig, train_contrastive
 
 __all__ = ["ContrastiveTrainConfig", "TokenSpace", "TrainableEncoder", "build_encoder", "load_sentence_encoder",

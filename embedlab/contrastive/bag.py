@@ -59,7 +59,7 @@ class BagSentenceEncoder(WordTokens, TrainableEncoder):
 
     def static_embeddings(self) -> Any:
         """The (trained) table as ``StaticEmbeddings`` (specials dropped), e.g. to export for model2vec."""
-        from embedlab.models.static import StaticEmbeddings
+        from embedlab.static.embeddings import StaticEmbeddings
 
         n = len(WORD_SPECIALS)
         return StaticEmbeddings(self.vocab.itos[n:], self.embedding.weight.detach()[n:].cpu().numpy().copy(),

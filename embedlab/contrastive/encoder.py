@@ -20,7 +20,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from embedlab.supervised.batching import attention_mask, pad
+from embedlab.blocks.batching import attention_mask, pad
+from embedlab.blocks.sentence_encoder import SentenceEncoder
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class TokenSpace:
         return table
 
 
-class TrainableEncoder(nn.Module):
+class TrainableEncoder(nn.Module, SentenceEncoder):
     """Base class: a sentence encoder that SimCSE and DiffCSE can train.
 
     Subclasses set ``kind``, ``tokens``, ``dim`` and ``max_length`` and implement ``tokenize``,
@@ -102,16 +103,15 @@ class TrainableEncoder(nn.Module):
     def device(self) -> torch.device:
         return next(self.parameters()).device
 
-    def encode(self, sentences: str | Sequence[str], *, batch_size: int = 128, show_progress_bar: bool | None = None,
-               normalize_embeddings: bool = False, convert_to_numpy: bool = True, **_: Any) -> np.ndarray:
-        """Sentence vectors (n, dim) float32, in input order; eval mode (no dropout), no gradient.
+    default_batch_size = 128
 
-        Keyword arguments of sentence-transformers' ``encode`` are accepted so evaluators can call it.
-        """
-        del convert_to_numpy
-        if isinstance(sentences, str):
-            sentences = [sentences]
-        ids = self.tokenize(list(sentences))
+    def get_sentence_embedding_dimension(self) -> int:
+        return self.dim
+
+    def embed(self, sentences: list[str], *, batch_size: int = 128, show_progress_bar: bool = False,
+              **options: Any) -> np.ndarray:
+        """Sentence vectors (n, dim) float32, in input order; eval mode (no dropout), no gradient."""
+        ids = self.tokenize(sentences)
         order = np.argsort([len(s) for s in ids], kind="stable")
         out = np.zeros((len(ids), self.dim), dtype=np.float32)
         was_training = self.training
@@ -125,8 +125,6 @@ class TrainableEncoder(nn.Module):
                     out[rows] = self(batch_ids, attention).float().cpu().numpy()
         finally:
             self.train(was_training)
-        if normalize_embeddings:
-            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
         return out
 
 

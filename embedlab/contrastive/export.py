@@ -40,11 +40,10 @@ def export_sentence_transformers(encoder: Any, folder: str | Path) -> Path:
     """
     folder = Path(folder)
     if encoder.kind == "bag":
-        from embedlab.io.portable import save_model2vec
 
         if getattr(encoder, "pooler", "mean") != "mean":
             raise EmbedlabError("sentence-transformers' StaticEmbedding pools by mean only; train the bag with --pooler mean")
-        return save_model2vec(encoder.static_embeddings(), folder, normalize=False)
+        return encoder.static_embeddings().save_model2vec(folder, normalize=False)
     require("sentence_transformers", "teacher")
     from sentence_transformers import SentenceTransformer
 

@@ -176,7 +176,7 @@ def load_generator(spec: str, tokens: TokenSpace, counts: np.ndarray | None = No
     if path.is_dir() and (path / "config.json").is_file():
         config = json.loads((path / "config.json").read_text(encoding="utf-8"))
         if config.get("model_type") == "rnn_lm":
-            from embedlab.io.folder import load
+            from embedlab.loading import load
 
             return LMGenerator(load(path), tokens, name=f"lm:{path.name}")
         return MaskedLMGenerator(path, tokens)

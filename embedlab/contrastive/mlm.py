@@ -23,11 +23,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from embedlab.blocks.batching import attention_mask, pad, shuffled_batches
 from embedlab.contrastive.masking import mask_tokens
 from embedlab.contrastive.subwords import TokenizerTokens
 from embedlab.data.corpus import corpus_texts, held_out_splits
 from embedlab.errors import EmbedlabError, require
-from embedlab.supervised.batching import attention_mask, pad, shuffled_batches
 from embedlab.train.best import KeepBest
 from embedlab.train.loop import LoopConfig, distributed, train
 from embedlab.train.optim import adam

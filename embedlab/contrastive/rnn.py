@@ -11,11 +11,11 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from embedlab.blocks.recurrent import SequenceEncoder
 from embedlab.contrastive.encoder import TrainableEncoder, masked_max, masked_mean
 from embedlab.contrastive.words import WordTokens, word_embedding, word_token_space
 from embedlab.data.vocab import Vocab
 from embedlab.errors import EmbedlabError
-from embedlab.models.recurrent import SequenceEncoder
 
 RnnPooler = Literal["mean", "max", "last"]
 RNN_POOLERS: tuple[str, ...] = ("mean", "max", "last")
@@ -28,7 +28,7 @@ class RNNSentenceEncoder(WordTokens, TrainableEncoder):
         vocab: ``WORD_SPECIALS`` first, then the words.
         emb: word-vector size (the static vectors' size when they are given).
         vectors: static vectors to start the table from (``StaticEmbeddings``), or ``None``.
-        cell: ``lstm`` or ``gru`` (any of ``embedlab.models.recurrent.CELLS``).
+        cell: ``lstm`` or ``gru`` (any of ``embedlab.blocks.recurrent.CELLS``).
         dropout: on word vectors and states in training (SimCSE's augmentation).
     """
 

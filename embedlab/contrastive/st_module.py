@@ -52,7 +52,7 @@ class EmbedlabEncoder(InputModule):
     def load(cls, model_name_or_path: str, subfolder: str = "", token: bool | str | None = None,
              cache_folder: str | None = None, revision: str | None = None, local_files_only: bool = False,
              init_defaults: dict[str, Any] | None = None, **kwargs: Any) -> EmbedlabEncoder:
-        from embedlab.contrastive.loading import load_sentence_encoder
+        from embedlab.contrastive.encoders import load_sentence_encoder
 
         folder = cls.load_dir_path(model_name_or_path, subfolder=subfolder, token=token, cache_folder=cache_folder,
                                    revision=revision, local_files_only=local_files_only)

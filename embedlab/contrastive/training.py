@@ -34,6 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from embedlab.blocks.batching import shuffled_batches
 from embedlab.contrastive.discriminator import ConditionalDiscriminator
 from embedlab.contrastive.encoder import TrainableEncoder
 from embedlab.contrastive.generators import Generator, load_generator
@@ -42,7 +43,6 @@ from embedlab.contrastive.losses import info_nce, rtd_loss
 from embedlab.contrastive.masking import mask_tokens
 from embedlab.data.corpus import corpus_texts
 from embedlab.errors import DataError, EmbedlabError
-from embedlab.supervised.batching import shuffled_batches
 from embedlab.train.best import KeepBest
 from embedlab.train.loop import LoopConfig, distributed, gather_rows, train
 from embedlab.train.optim import adam
@@ -307,7 +307,7 @@ def train_contrastive(encoder: TrainableEncoder, config: ContrastiveTrainConfig,
     result = train(task, loop, out, steps_per_epoch=task.steps_per_epoch(world), evaluate=evaluate, on_best=keeper)
     seconds = time.perf_counter() - started
     if out is not None and (out / "config.json").is_file():
-        from embedlab.contrastive.loading import load_sentence_encoder
+        from embedlab.contrastive.encoders import load_sentence_encoder
 
         best: TrainableEncoder = load_sentence_encoder(out)
     else:

@@ -7,7 +7,6 @@ unigram replacement. Without vectors it is the corpus's most frequent words.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -15,13 +14,13 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from embedlab.blocks.pretrained import build_vocab, copy_pretrained
 from embedlab.contrastive.encoder import TokenSpace
 from embedlab.data.tokenize import WordTokenizer
 from embedlab.data.vocab import UNK, Vocab, read_tokenizer_words
 from embedlab.errors import EmbedlabError
 from embedlab.io.folder import TOKENIZER_NAME
 from embedlab.io.modules import load_module_folder, save_module_folder
-from embedlab.supervised.batching import copy_pretrained
 
 PAD, MASK = "<pad>", "<mask>"
 WORD_SPECIALS = (PAD, UNK, MASK)  # ids 0, 1, 2
@@ -33,20 +32,9 @@ def build_word_vocab(texts: Iterable[str], vectors: Any = None, *, max_vocab: in
     Raises:
         EmbedlabError: no words at all.
     """
-    tokenizer = WordTokenizer(lowercase=lowercase)
-    counts: Counter[str] = Counter()
-    for tokens in tokenizer.tokenize_many(texts):
-        counts.update(tokens)
-    if vectors is not None:
-        words = [w for w in list(vectors.index_to_key) if w not in WORD_SPECIALS]
-        words = list(dict.fromkeys(w.lower() if lowercase else w for w in words))[:max_vocab]
-        vocab = Vocab.from_lists(list(WORD_SPECIALS) + words, [0, 0, 0] + [counts.get(w, 0) for w in words],
-                                 specials=WORD_SPECIALS, unk=UNK, lowercase=lowercase)
-    else:
-        vocab = Vocab(counts, max_size=max_vocab, specials=WORD_SPECIALS, unk=UNK, lowercase=lowercase)
-    if len(vocab) <= len(WORD_SPECIALS):
-        raise EmbedlabError("the vocabulary is empty: give a corpus with words in it (or static vectors)")
-    return vocab
+    tokens = WordTokenizer(lowercase=lowercase).tokenize_many(texts)
+    return build_vocab(tokens, specials=WORD_SPECIALS, max_size=max_vocab, lowercase=lowercase,
+                       table_words=None if vectors is None else list(vectors.index_to_key))
 
 
 def word_token_space(vocab: Vocab) -> TokenSpace:

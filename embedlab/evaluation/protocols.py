@@ -49,7 +49,7 @@ class SentenceEncoder(Protocol):
     ``StaticEmbeddings`` all satisfy it.
     """
 
-    def encode(self, sentences: Sequence[str], *args: Any, **kwargs: Any) -> Any: ...
+    def encode(self, sentences: Sequence[str], **kwargs: Any) -> Any: ...
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The embedlab model folder, and ``load()`` that dispatches on its model type.
+"""The embedlab model folder: reading and writing its three files.
 
 A model is a folder::
 
@@ -6,8 +6,8 @@ A model is a folder::
     model.safetensors    the tensors (for "static": embeddings (V, d) float32, counts (V,) int64)
     tokenizer.json       a Hugging Face tokenizers file (for "static": WordLevel, row i = token id i)
 
-Loading never executes code from the files: JSON and safetensors only. Each model family registers a
-loader for its ``model_type`` with ``register_loader``; ``load(path)`` reads config.json and calls it.
+Loading never executes code from the files: JSON and safetensors only. This module reads and writes
+the format; ``embedlab.loading`` maps each ``model_type`` to the family that builds the model.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,24 +30,12 @@ CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 TOKENIZER_NAME = "tokenizer.json"
 
-_LOADERS: dict[str, Callable[[Path, dict[str, Any]], Any]] = {}
-
-
-def register_loader(model_type: str) -> Callable[[Callable[[Path, dict[str, Any]], Any]], Callable[[Path, dict[str, Any]], Any]]:
-    """Decorator: register ``fn(folder, config) -> model`` for a ``model_type``."""
-
-    def wrap(fn: Callable[[Path, dict[str, Any]], Any]) -> Callable[[Path, dict[str, Any]], Any]:
-        _LOADERS[model_type] = fn
-        return fn
-
-    return wrap
-
-
-def read_config(folder: str | Path) -> dict[str, Any]:
-    """Read and check ``config.json`` of a model folder.
+def read_config(folder: str | Path, expect: str | None = None) -> dict[str, Any]:
+    """Read and check ``config.json`` of a model folder (of model type ``expect`` when given).
 
     Raises:
-        ModelFormatError: not a folder, no/garbled config, missing model_type, or a newer format.
+        ModelFormatError: not a folder, no/garbled config, missing model_type, a newer format, or
+            another model type than ``expect``.
     """
     folder = Path(folder)
     cfg_path = folder / CONFIG_NAME
@@ -68,37 +56,10 @@ def read_config(folder: str | Path) -> dict[str, Any]:
         raise ModelFormatError(
             f"{cfg_path}: format_version {version!r} is newer than this embedlab understands ({FORMAT_VERSION}); upgrade embedlab"
         )
+    if expect is not None and config["model_type"] != expect:
+        raise ModelFormatError(f"{folder}: holds a {config['model_type']!r} model, not {expect!r} "
+                               "(embedlab.load opens any model)")
     return config
-
-
-def load(path: str | Path) -> Any:
-    """Load any embedlab model folder; also word2vec files (as ``StaticEmbeddings``).
-
-    Example:
-        >>> kv = embedlab.load("runs/x2static")        # doctest: +SKIP
-    """
-    path = Path(path)
-    if path.is_file():
-        return load_vectors(path)
-    config = read_config(path)
-    model_type = config["model_type"]
-    _import_model_families()
-    loader = _LOADERS.get(model_type)
-    if loader is None:
-        known = ", ".join(sorted(_LOADERS))
-        raise ModelFormatError(f"{path}: unknown model_type {model_type!r} (known: {known})")
-    return loader(path, config)
-
-
-def _import_model_families() -> None:
-    """Import modules whose loaders register themselves (kept lazy to keep imports light)."""
-    import embedlab.autoencoder.model  # noqa: F401
-    import embedlab.contrastive.loading  # noqa: F401
-    import embedlab.io.portable  # noqa: F401
-    import embedlab.lm.model  # noqa: F401
-    import embedlab.models.static  # noqa: F401
-    import embedlab.supervised.classification  # noqa: F401
-    import embedlab.supervised.tagging  # noqa: F401
 
 
 def write_folder(folder: str | Path, config: dict[str, Any], tensors: dict[str, np.ndarray], tokenizer_json: str) -> Path:
@@ -153,19 +114,6 @@ def read_tensors(folder: str | Path) -> dict[str, np.ndarray]:
         raise ModelFormatError(f"{path}: cannot read weights ({exc}); the file is truncated or corrupt") from exc
 
 
-# --- static vectors ------------------------------------------------------------------------------
-def save_static(kv: Any, path: str | Path) -> Path:
-    """Save ``StaticEmbeddings`` as an embedlab folder."""
-    from embedlab.data.vocab import Vocab
-
-    vocab = Vocab.from_lists(kv.index_to_key, kv.counts if kv.counts is not None else [0] * len(kv), lowercase=kv.lowercase)
-    tensors = {"embeddings": kv.vectors}
-    if kv.counts is not None:
-        tensors["counts"] = kv.counts
-    config = {"model_type": "static", "dim": kv.dim, "vocab_size": len(kv), "lowercase": kv.lowercase}
-    return write_folder(path, config, tensors, vocab.to_tokenizer().to_str())
-
-
 def read_word_table(folder: str | Path) -> tuple[list[str], np.ndarray]:
     """The words of ``tokenizer.json`` and the ``embeddings`` rows they index, checked to match."""
     from embedlab.data.vocab import read_tokenizer_words
@@ -178,42 +126,3 @@ def read_word_table(folder: str | Path) -> tuple[list[str], np.ndarray]:
     if vectors.ndim != 2 or vectors.shape[0] != len(words):
         raise ModelFormatError(f"{folder}: tokenizer has {len(words)} words but embeddings have shape {vectors.shape}")
     return words, vectors
-
-
-@register_loader("static")
-def load_static(folder: Path, config: dict[str, Any]) -> Any:
-    from embedlab.models.static import StaticEmbeddings
-
-    words, vectors = read_word_table(folder)
-    if "dim" in config and (not isinstance(config["dim"], int) or vectors.shape[1] != config["dim"]):
-        raise ModelFormatError(f"{folder}: config says dim {config['dim']!r} but embeddings have dim {vectors.shape[1]}")
-    counts = read_tensors(folder).get("counts")
-    return StaticEmbeddings(words, vectors.astype(np.float32), counts,
-                            lowercase=bool(config.get("lowercase", True)), source=str(folder))
-
-
-def load_vectors(path: str | Path) -> Any:
-    """Word vectors from an embedlab folder, a word2vec ``.txt``/``.vec``/``.bin`` (``.gz``/``.bz2``) file,
-    or a registered vectors dataset (e.g. ``googlenews-13k``, fetched on first use)."""
-    from embedlab.data.registry import DATASETS
-    from embedlab.io.word2vec import load_word2vec
-    from embedlab.models.static import StaticEmbeddings
-
-    spec = DATASETS.get(str(path))
-    if not Path(path).exists() and spec is not None and spec.kind == "vectors":
-        from embedlab.data.fetch import dataset_path, fetch
-        from embedlab.data.registry import read_manifest
-
-        if read_manifest(spec.name) is None:
-            fetch(spec.name)
-        path = dataset_path(spec.name)
-        path = path / spec.files[0] if path.is_dir() else path
-    path = Path(path)
-    if path.is_dir():
-        model = load(path)
-        if not isinstance(model, StaticEmbeddings):
-            raise ModelFormatError(f"{path}: holds a {type(model).__name__}, not word vectors")
-        return model
-    if not path.exists():
-        raise ModelFormatError(f"{path}: no such file or folder")
-    return load_word2vec(path)

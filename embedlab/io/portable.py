@@ -10,7 +10,8 @@ Layout (model2vec's, plus sentence-transformers' ``modules.json``):
 - ``modules.json``: one ``sentence_transformers.models.StaticEmbedding`` module at the folder root.
 
 Load with ``model2vec.StaticModel.from_pretrained(DIR)``, ``SentenceTransformer(DIR)`` or
-``embedlab.load(DIR)`` (which drops the two special rows again).
+``embedlab.load(DIR)`` (which drops the two special rows again). This module reads and writes the
+format from plain words and arrays; ``StaticEmbeddings.save_model2vec`` is the front door.
 """
 
 from __future__ import annotations
@@ -21,38 +22,40 @@ from pathlib import Path
 import numpy as np
 
 from embedlab.data.vocab import Vocab
-from embedlab.io.folder import read_word_table, register_loader, write_folder
-from embedlab.models.static import StaticEmbeddings
+from embedlab.io.folder import read_word_table, write_folder
 
 SPECIALS = ("[UNK]", "[PAD]")
 
 
-def save_model2vec(kv: StaticEmbeddings, folder: str | Path, *, normalize: bool = True) -> Path:
-    """Write ``kv`` as a model2vec / sentence-transformers folder (see the module docstring).
+def write_model2vec(folder: str | Path, words: list[str], vectors: np.ndarray, counts: np.ndarray | None, *,
+                    lowercase: bool, source: str, normalize: bool = True) -> Path:
+    """Write word vectors as a model2vec / sentence-transformers folder (see the module docstring).
 
     Args:
-        kv: the vectors.
         folder: the output folder (created; existing files of the same names are replaced).
+        words, vectors, counts: the table (counts may be None).
+        lowercase: whether the table's keys are lower-cased (the tokenizer's normalizer).
+        source: where the vectors came from (recorded in config.json).
         normalize: model2vec's ``normalize`` flag (L2-normalize sentence vectors after pooling).
 
     Returns:
         the folder.
     """
-    counts = kv.counts if kv.counts is not None else np.zeros(len(kv), dtype=np.int64)
-    words = [w for w in kv.index_to_key if w not in SPECIALS]
-    rows = [kv.key_to_index[w] for w in words]
-    vocab = Vocab.from_lists(list(SPECIALS) + words, [0, 0] + [int(counts[r]) for r in rows],
-                             specials=SPECIALS, unk="[UNK]", lowercase=kv.lowercase)
-    table = np.vstack([np.zeros((2, kv.dim), dtype=np.float32), kv.vectors[rows]])
+    counts = counts if counts is not None else np.zeros(len(words), dtype=np.int64)
+    rows = [i for i, w in enumerate(words) if w not in SPECIALS]
+    kept = [words[i] for i in rows]
+    vocab = Vocab.from_lists(list(SPECIALS) + kept, [0, 0] + [int(counts[r]) for r in rows],
+                             specials=SPECIALS, unk="[UNK]", lowercase=lowercase)
+    table = np.vstack([np.zeros((2, vectors.shape[1]), dtype=np.float32), vectors[rows]])
     config = {
         "model_type": "model2vec",
         "architectures": ["StaticModel"],
-        "hidden_dim": kv.dim,
+        "hidden_dim": int(vectors.shape[1]),
         "normalize": normalize,
         "tokenizer_name": "embedlab word-level",
         "apply_pca": None,
         "apply_zipf": None,
-        "embedlab_source": kv.source,
+        "embedlab_source": source,
     }
     folder = write_folder(folder, config, {"embeddings": table}, vocab.to_tokenizer().to_str())
     modules = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.StaticEmbedding"}]
@@ -60,9 +63,8 @@ def save_model2vec(kv: StaticEmbeddings, folder: str | Path, *, normalize: bool 
     return folder
 
 
-@register_loader("model2vec")
-def load_model2vec(folder: Path, config: dict[str, object]) -> StaticEmbeddings:
-    """Read a folder written by ``save_model2vec`` back as ``StaticEmbeddings``."""
+def read_model2vec(folder: str | Path) -> tuple[list[str], np.ndarray]:
+    """The words and (n, d) rows of a folder written by ``write_model2vec``, the two special rows dropped."""
     words, table = read_word_table(folder)
     keep = [i for i, w in enumerate(words) if w not in SPECIALS]
-    return StaticEmbeddings([words[i] for i in keep], table[keep].astype(np.float32), source=str(folder))
+    return [words[i] for i in keep], table[keep].astype(np.float32)

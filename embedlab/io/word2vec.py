@@ -11,16 +11,13 @@ from __future__ import annotations
 import itertools
 import logging
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Literal
+from typing import IO, Literal
 
 import numpy as np
 from tqdm import tqdm
 
 from embedlab.errors import ModelFormatError
 from embedlab.io.compression import COMPRESSION_ERRORS, open_maybe_compressed
-
-if TYPE_CHECKING:
-    from embedlab.models.static import StaticEmbeddings
 
 logger = logging.getLogger(__name__)
 
@@ -65,13 +62,13 @@ def save_word2vec(path: str | Path, words: list[str], vectors: np.ndarray, *, bi
                 f.write((word + " " + " ".join(repr(float(x)) for x in vec) + "\n").encode("utf-8"))
 
 
-def load_word2vec(
+def read_word2vec(
     path: str | Path,
     *,
     binary: bool | None = None,
     limit: int | None = None,
     unicode_errors: UnicodeErrors = "strict",
-) -> StaticEmbeddings:
+) -> tuple[list[str], np.ndarray]:
     """Read a word2vec text or binary file (or a headerless GloVe text file).
 
     Args:
@@ -81,14 +78,12 @@ def load_word2vec(
         unicode_errors: how to treat words that are not valid UTF-8 (``"strict"`` raises).
 
     Returns:
-        A ``StaticEmbeddings`` with the file's rows in file order (no counts).
+        the words and their (n, d) float32 rows, in file order.
 
     Raises:
         ModelFormatError: missing/garbled header, truncated file, wrong number of values on a line,
             undecodable word with ``unicode_errors="strict"``, NaN/inf values, or duplicate words.
     """
-    from embedlab.models.static import StaticEmbeddings
-
     path = Path(path)
     if not path.is_file():
         raise ModelFormatError(f"{path}: no such file")
@@ -104,8 +99,7 @@ def load_word2vec(
                 words, vectors = _read_text(f, path, limit, unicode_errors)
     except COMPRESSION_ERRORS as exc:
         raise ModelFormatError(f"{path}: cannot read the file ({exc}); is it truncated or not really compressed?") from exc
-    # word2vec tables are usually case-sensitive (GoogleNews keeps "Paris" and "paris" apart)
-    return StaticEmbeddings(words, vectors, lowercase=False, source=str(path))
+    return words, vectors
 
 
 def _parse_header(line: bytes, path: Path) -> tuple[int, int]:

@@ -16,8 +16,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from embedlab.blocks.recurrent import Hidden, detach_hidden
 from embedlab.errors import EmbedlabError
-from embedlab.models.recurrent import Hidden, detach_hidden
 
 
 def batchify(stream: np.ndarray | torch.Tensor, batch_size: int, *, rank: int = 0, world: int = 1) -> torch.Tensor:

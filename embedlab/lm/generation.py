@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from embedlab.blocks.recurrent import Hidden
 from embedlab.errors import EmbedlabError
-from embedlab.models.recurrent import Hidden
 
 
 def filter_logits(logits: torch.Tensor, *, temperature: float = 1.0, top_k: int = 0,

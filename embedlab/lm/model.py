@@ -12,13 +12,12 @@ from typing import Any, Literal
 
 from embedlab.data.vocab import UNK
 from embedlab.errors import EmbedlabError, ModelFormatError
-from embedlab.io.folder import register_loader
 from embedlab.io.modules import load_module_folder, save_module_folder
 from embedlab.lm.batching import perplexity
 from embedlab.lm.generation import sample
+from embedlab.lm.network import LMConfig, RNNLanguageModel
 from embedlab.lm.tokens import EOS, LMTokenizer
-from embedlab.models.rnn_lm import LMConfig, RNNLanguageModel
-from embedlab.models.static import StaticEmbeddings
+from embedlab.static.embeddings import StaticEmbeddings
 
 Which = Literal["input", "output", "tied"]
 
@@ -88,14 +87,12 @@ class LanguageModel:
     def load(cls, folder: str | Path) -> LanguageModel:
         from embedlab.io.folder import read_config
 
-        config = read_config(folder)
-        if config["model_type"] != "rnn_lm":
-            raise ModelFormatError(f"{folder}: holds a {config['model_type']!r} model, not an rnn_lm")
-        return load_language_model(Path(folder), config)
+        """A language-model folder (``embedlab.load`` opens any model)."""
+        return load_language_model(Path(folder), read_config(folder, expect="rnn_lm"))
 
 
-@register_loader("rnn_lm")
 def load_language_model(folder: Path, config: dict[str, Any]) -> LanguageModel:
+    """The language model of an embedlab ``rnn_lm`` folder (``embedlab.load`` calls this)."""
     module, vocab = load_module_folder(folder, config, lambda: RNNLanguageModel(LMConfig.from_dict(config["lm"])),
                                        specials=[UNK, EOS], unk=UNK, lowercase=bool(config.get("lowercase", True)))
     level = config.get("level", "word")

@@ -22,13 +22,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from embedlab.blocks.recurrent import Hidden, detach_hidden
 from embedlab.data.corpus import corpus_texts, held_out_splits
 from embedlab.errors import EmbedlabError
 from embedlab.lm.batching import batchify, num_windows, stream_nll, windows
 from embedlab.lm.model import LanguageModel
+from embedlab.lm.network import LMConfig, RNNLanguageModel
 from embedlab.lm.tokens import Level, LMTokenizer
-from embedlab.models.recurrent import Hidden, detach_hidden
-from embedlab.models.rnn_lm import LMConfig, RNNLanguageModel
 from embedlab.train.best import KeepBest
 from embedlab.train.loop import LoopConfig, distributed, train
 from embedlab.train.optim import adam

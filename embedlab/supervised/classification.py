@@ -17,13 +17,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from embedlab.blocks.batching import SPECIALS, ShuffledTask, pad
+from embedlab.blocks.pretrained import build_vocab, copy_pretrained
+from embedlab.blocks.sentence_encoder import SentenceEncoder
 from embedlab.data.tokenize import WordTokenizer
 from embedlab.data.vocab import UNK, Vocab
 from embedlab.errors import EmbedlabError, ModelFormatError
-from embedlab.io.folder import register_loader
 from embedlab.io.modules import load_module_folder, save_module_folder
-from embedlab.models.classifier import ClassifierConfig, RNNClassifier
-from embedlab.supervised.batching import SPECIALS, ShuffledTask, build_vocab, copy_pretrained, pad
+from embedlab.supervised.classifier import ClassifierConfig, RNNClassifier
 from embedlab.train.best import KeepBest
 from embedlab.train.loop import LoopConfig, train
 
@@ -56,7 +57,7 @@ class ClassifierTrainConfig:
     seed: int = 0
 
 
-class TextClassifier:
+class TextClassifier(SentenceEncoder):
     """A trained classifier: ``predict``, ``predict_proba``, ``encode`` (pooled states), save/load."""
 
     def __init__(self, module: RNNClassifier, vocab: Vocab, labels: Sequence[str]) -> None:
@@ -78,7 +79,7 @@ class TextClassifier:
         for start in range(0, len(ids), batch_size):
             x, lengths = pad(ids[start:start + batch_size])
             out.append(fn(x, lengths).float().numpy())
-        return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)
+        return np.concatenate(out) if out else np.zeros((0, self.module.encoder.output_size), dtype=np.float32)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """(n, C) class probabilities, columns in ``labels`` order."""
@@ -92,9 +93,15 @@ class TextClassifier:
         predicted = self.predict(texts)
         return float(np.mean([p == str(g) for p, g in zip(predicted, labels, strict=True)]))
 
-    def encode(self, sentences: Sequence[str], **_: Any) -> np.ndarray:
-        """(n, D*H) pooled sentence vectors (a ``SentenceEncoder`` for STS and probes)."""
-        return self._batched(sentences, self.module.sentence_vectors)
+    default_batch_size = 256
+
+    def get_sentence_embedding_dimension(self) -> int:
+        return self.module.encoder.output_size
+
+    def embed(self, sentences: list[str], *, batch_size: int = 256, show_progress_bar: bool = False,
+              **options: Any) -> np.ndarray:
+        """(n, D*H) pooled sentence vectors (the encoder contract: STS, probes, ``encode``)."""
+        return self._batched(sentences, self.module.sentence_vectors, batch_size)
 
     def save(self, folder: str | Path) -> Path:
         config = {"model_type": "rnn_classifier", "labels": self.labels, "lowercase": self.vocab.lowercase,
@@ -102,8 +109,8 @@ class TextClassifier:
         return save_module_folder(folder, self.module, self.vocab, config)
 
 
-@register_loader("rnn_classifier")
 def load_classifier(folder: Path, config: dict[str, Any]) -> TextClassifier:
+    """The classifier of an embedlab ``rnn_classifier`` folder (``embedlab.load`` calls this)."""
     module, vocab = load_module_folder(folder, config, lambda: RNNClassifier(ClassifierConfig.from_dict(config["classifier"])),
                                        specials=list(SPECIALS), unk=UNK, lowercase=bool(config.get("lowercase", True)))
     return TextClassifier(module, vocab, [str(label) for label in config.get("labels", [])])
@@ -137,7 +144,7 @@ def train_classifier(texts: Sequence[str], labels: Sequence[Any], config: Classi
     words = WordTokenizer(lowercase=config.lowercase)
     tokens = [words.tokenize(t) for t in texts]
     train_idx, valid_idx = _split(len(texts), config.valid_share, config.seed)
-    vocab = build_vocab([tokens[i] for i in train_idx], min_count=config.min_count, lowercase=config.lowercase,
+    vocab = build_vocab([tokens[i] for i in train_idx], specials=SPECIALS, min_count=config.min_count, lowercase=config.lowercase,
                         extra_words=vectors.index_to_key if vectors is not None else ())
     emb = config.emb or (vectors.dim if vectors is not None else 300)
     module = RNNClassifier(ClassifierConfig(vocab_size=len(vocab), num_classes=len(names), cell=config.cell, emb=emb,
@@ -170,9 +177,9 @@ def train_classifier(texts: Sequence[str], labels: Sequence[Any], config: Classi
                                     progress=progress),
                    out_dir, steps_per_epoch=task.steps_per_epoch(), evaluate=evaluate, on_best=keeper)
     if out_dir is not None and (Path(out_dir) / "config.json").is_file():
-        from embedlab.io.folder import load
+        from embedlab.io.folder import read_config
 
-        classifier = load(out_dir)
+        classifier = load_classifier(Path(out_dir), read_config(out_dir, expect="rnn_classifier"))
     else:
         keeper.restore()
     report = {"valid_accuracy": result.best, "evaluations": result.evaluations, "coverage": coverage,

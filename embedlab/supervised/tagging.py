@@ -1,7 +1,7 @@
 """``Tagger``: a biRNN part-of-speech tagger (per-token softmax), trained with the generic loop.
 
 Words are looked up lower-cased; their spelling reaches the model through a suffix and a shape
-feature (see ``embedlab.models.tagger``). During training, words seen once are replaced by
+feature (see ``embedlab.supervised.tagger``). During training, words seen once are replaced by
 ``<unk>`` with probability ``word_dropout`` so the model learns what to do with unknown words.
 """
 
@@ -18,12 +18,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from embedlab.blocks.batching import SPECIALS, ShuffledTask, pad
+from embedlab.blocks.pretrained import build_vocab, copy_pretrained
 from embedlab.data.vocab import UNK, Vocab
 from embedlab.errors import EmbedlabError, ModelFormatError
-from embedlab.io.folder import register_loader
 from embedlab.io.modules import load_module_folder, save_module_folder
-from embedlab.models.tagger import RNNTagger, TaggerConfig, word_shape
-from embedlab.supervised.batching import SPECIALS, ShuffledTask, build_vocab, copy_pretrained, pad
+from embedlab.supervised.tagger import RNNTagger, TaggerConfig, word_shape
 from embedlab.supervised.tagsets import TaggedSentence, brown_to_universal, penn_to_universal
 from embedlab.train.best import KeepBest
 from embedlab.train.loop import LoopConfig, train
@@ -94,7 +94,6 @@ class Tagger:
         return save_module_folder(folder, self.module, self.vocab, config)
 
 
-@register_loader("rnn_tagger")
 def load_tagger(folder: Path, config: dict[str, Any]) -> Tagger:
     module, vocab = load_module_folder(folder, config, lambda: RNNTagger(TaggerConfig.from_dict(config["tagger"])),
                                        specials=list(SPECIALS), unk=UNK)
@@ -119,7 +118,7 @@ def train_tagger(train_sents: Sequence[TaggedSentence], valid_sents: Sequence[Ta
         raise EmbedlabError("need tagged training and validation sentences")
     torch.manual_seed(config.seed)
     lowered = [[w.lower() for w, _ in s] for s in train_sents]
-    vocab = build_vocab(lowered, min_count=1, lowercase=True,
+    vocab = build_vocab(lowered, specials=SPECIALS, min_count=1, lowercase=True,
                         extra_words=[w.lower() for w in vectors.index_to_key] if vectors is not None else ())
     suffix_counts = Counter(_suffix(w) for s in train_sents for w, _ in s)
     suffixes = ["<pad>", "<unk>"] + sorted(s for s, c in suffix_counts.items() if c >= 2)
@@ -162,9 +161,9 @@ def train_tagger(train_sents: Sequence[TaggedSentence], valid_sents: Sequence[Ta
                    out_dir, steps_per_epoch=task.steps_per_epoch(), evaluate=lambda _m: tagger.accuracy(valid_sents),
                    on_best=keeper)
     if out_dir is not None and (Path(out_dir) / "config.json").is_file():
-        from embedlab.io.folder import load
+        from embedlab.io.folder import read_config
 
-        tagger = load(out_dir)
+        tagger = load_tagger(Path(out_dir), read_config(out_dir, expect="rnn_tagger"))
     else:
         keeper.restore()
     report = {"valid_accuracy": result.best, "evaluations": result.evaluations, "coverage": coverage,

@@ -13,10 +13,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from embedlab.blocks.sentence_encoder import SentenceEncoder
 from embedlab.errors import DataError, EmbedlabError
 from embedlab.teachers.backends import OnnxBackend, SpecialTokens, TokenStateModel, TorchBackend
 
@@ -30,7 +32,7 @@ NAMED_TEACHERS = {
 }
 
 
-class Teacher:
+class Teacher(SentenceEncoder):
     """A frozen encoder used as a source of context vectors.
 
     Args:
@@ -135,21 +137,15 @@ class Teacher:
                         len(empty), empty[:3])
         return self.pooled_from_ids(ids, progress=progress, desc="words")
 
-    def encode(self, sentences: str | Sequence[str], *, batch_size: int | None = None,
-               show_progress_bar: bool | None = None, convert_to_numpy: bool = True,
-               normalize_embeddings: bool = False) -> np.ndarray:
-        """Sentence embeddings (mean pooling), so a teacher is a ``SentenceEncoder`` too.
+    def get_sentence_embedding_dimension(self) -> int:
+        return self.dim
 
-        ``batch_size`` and ``convert_to_numpy`` are accepted for sentence-transformers compatibility;
-        batches are sized by the teacher's token budget instead.
-        """
-        del convert_to_numpy, batch_size
-        if isinstance(sentences, str):
-            sentences = [sentences]
-        vectors = self.context_vectors(sentences, progress=bool(show_progress_bar))
-        if normalize_embeddings:
-            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        return vectors
+    def embed(self, sentences: list[str], *, batch_size: int = 64, show_progress_bar: bool = False,
+              **options: Any) -> np.ndarray:
+        """Sentence vectors (mean pooling, not normalized), so a teacher is an encoder too; batches are
+        sized by the teacher's token budget, not ``batch_size``."""
+        del batch_size, options
+        return self.context_vectors(sentences, progress=show_progress_bar)
 
 
 def align_words(word_spans: Sequence[tuple[int, int]], token_spans: Sequence[tuple[int, int]]) -> list[int]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from embedlab.blocks.sentence_encoder import SentenceEncoder
 from embedlab.errors import EmbedlabError, require
 
 logger = logging.getLogger(__name__)
@@ -55,15 +55,33 @@ def load_sentence_transformer(name_or_path: str | Path = "minilm", device: str |
         raise EmbedlabError(f"cannot load sentence encoder {name_or_path!r} from {path}: {exc}") from exc
 
 
-def encode_words(encoder: Any, words: Sequence[str], *, batch_size: int = 256, show_progress: bool = False) -> Any:
-    """The teacher used per word: each word encoded alone, as ``StaticEmbeddings``.
+class TransformerEncoder(SentenceEncoder):
+    """A sentence-transformers model behind embedlab's encoder contract (``embedlab.load`` gives one for
+    ``minilm``, a sentence-transformers folder or a hub name).
 
-    This is the "teacher per word" baseline of the word-similarity tables (and model2vec's idea).
+    ``encode`` is sentence-transformers' own semantics; the model itself is ``.model`` (for training,
+    saving, or anything else sentence-transformers offers).
     """
-    from embedlab.models.static import StaticEmbeddings
 
-    words = list(dict.fromkeys(words))
-    if not words:
-        raise EmbedlabError("encode_words needs at least one word")
-    vectors = encoder.encode(words, batch_size=batch_size, show_progress_bar=show_progress, convert_to_numpy=True)
-    return StaticEmbeddings(words, np.asarray(vectors, dtype=np.float32), lowercase=False, source="teacher per word")
+    default_batch_size = 32
+
+    def __init__(self, model: Any, source: str = "") -> None:
+        self.model = model
+        self.source = source
+
+    @classmethod
+    def load(cls, name_or_path: str | Path = "minilm", device: str | None = None) -> TransformerEncoder:
+        """See ``load_sentence_transformer``."""
+        return cls(load_sentence_transformer(name_or_path, device=device), source=str(name_or_path))
+
+    def get_sentence_embedding_dimension(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension())
+
+    def embed(self, sentences: list[str], *, batch_size: int = 32, show_progress_bar: bool = False,
+              **options: Any) -> np.ndarray:
+        vectors = self.model.encode(sentences, batch_size=batch_size, show_progress_bar=show_progress_bar,
+                                    convert_to_numpy=True, **options)
+        return np.asarray(vectors, dtype=np.float32)
+
+    def __repr__(self) -> str:
+        return f"TransformerEncoder({self.source!r}, dim={self.get_sentence_embedding_dimension()})"

@@ -2,7 +2,8 @@
 
 One row per word, rows in decreasing frequency order when counts are known. Query like gensim
 (``kv["word"]``, ``"word" in kv``, ``most_similar``, ``similarity``) and encode sentences like
-model2vec (``encode(list[str]) -> (n, d)``, mean or SIF-weighted).
+model2vec, through the encoder contract (``embedlab.blocks.sentence_encoder``): each sentence is the
+mean (or SIF-weighted mean) of its known words' vectors.
 """
 
 from __future__ import annotations
@@ -11,12 +12,17 @@ import logging
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from embedlab.blocks.pretrained import CaseFoldLookup
+from embedlab.blocks.sentence_encoder import SentenceEncoder, cosine_matrix
 from embedlab.data.tokenize import WordTokenizer
 from embedlab.errors import ModelFormatError
+
+if TYPE_CHECKING:
+    from embedlab.io.word2vec import UnicodeErrors
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +30,7 @@ Pooling = Literal["mean", "sif"]
 _EULER_GAMMA = 0.5772156649
 
 
-class StaticEmbeddings:
+class StaticEmbeddings(SentenceEncoder):
     """A table of word vectors with optional counts.
 
     Args:
@@ -86,7 +92,7 @@ class StaticEmbeddings:
         self._norms: np.ndarray | None = None
         # Text keeps its case; ``_lookup`` tries the exact word first, then any casing.
         self._tokenizer = WordTokenizer(lowercase=False)
-        self._folded: dict[str, int] | None = None
+        self._lookup_table: CaseFoldLookup | None = None
 
     # --- the gensim-like query API ---------------------------------------------------------------
     @property
@@ -126,8 +132,11 @@ class StaticEmbeddings:
             self._norms = self._vectors / np.where(norms == 0, 1, norms)
         return self._norms
 
-    def similarity(self, w1: str, w2: str) -> float:
-        """Cosine similarity of two words."""
+    def similarity(self, w1: Any, w2: Any) -> Any:
+        """Cosine similarity of two words (a float, as gensim); of two embedding arrays, the (n, m)
+        matrix (a tensor, as sentence-transformers)."""
+        if not (isinstance(w1, str) and isinstance(w2, str)):
+            return cosine_matrix(w1, w2)
         unit = self.unit_vectors()
         return float(unit[self._index(w1)] @ unit[self._index(w2)])
 
@@ -201,38 +210,31 @@ class StaticEmbeddings:
     def tokenize(self, sentence: str) -> list[str]:
         return self._tokenizer.tokenize(sentence)
 
-    def encode(
-        self,
-        sentences: str | Sequence[str],
-        *,
-        pooling: Pooling = "mean",
-        sif_a: float = 1e-3,
-        normalize: bool = False,
-        batch_size: int | None = None,
-        show_progress_bar: bool | None = None,
-        convert_to_numpy: bool = True,
-    ) -> np.ndarray:
-        """Embed sentences as the (weighted) mean of their known words' vectors.
+    default_batch_size = 1024
 
-        Unknown words are ignored; a sentence with no known word gets the zero vector.
-        ``batch_size``, ``show_progress_bar`` and ``convert_to_numpy`` are accepted (and have no
-        effect) so this can stand in for a sentence-transformers model.
+    def get_sentence_embedding_dimension(self) -> int:
+        return self.dim
 
-        Returns:
-            (n, d) float32 array (a single string gives (1, d)).
+    def embed(self, sentences: list[str], *, batch_size: int = 1024, show_progress_bar: bool = False,
+              pooling: Pooling = "mean", sif_a: float = 1e-3, **options: Any) -> np.ndarray:
+        """(n, d) float32: each sentence the (``pooling``-weighted) mean of its known words' vectors.
+
+        Unknown words are ignored; a sentence with no known word gets the zero vector. All
+        sentences go through one bag sum (``batch_size`` and the progress bar have no effect).
         """
-        if isinstance(sentences, str):
-            sentences = [sentences]
-        del batch_size, show_progress_bar, convert_to_numpy  # sentence-transformers compatibility only
+        del batch_size, show_progress_bar
+        if options:
+            raise TypeError(f"StaticEmbeddings.encode got unknown options {sorted(options)} (it takes pooling, sif_a)")
         import torch
         import torch.nn.functional as F
 
         weights = self.word_weights(pooling, sif_a)
         ids: list[int] = []
         offsets = np.zeros(len(sentences), dtype=np.int64)
+        lookup = self._lookup()
         for row, sentence in enumerate(sentences):
             offsets[row] = len(ids)
-            ids.extend(self._lookup(self.tokenize(sentence)))
+            ids.extend(lookup.rows(self.tokenize(sentence)))
         index = torch.as_tensor(np.asarray(ids, dtype=np.int64))
         bags = torch.from_numpy(offsets)
         table = torch.from_numpy(weights)
@@ -240,45 +242,71 @@ class StaticEmbeddings:
         sums = F.embedding_bag(index, torch.from_numpy(self._vectors), bags, mode="sum",
                                per_sample_weights=table[index])  # (n, d)
         totals = F.embedding_bag(index, table.unsqueeze(1), bags, mode="sum")  # (n, 1): each bag's weight
-        out = (sums / totals.clamp(min=1e-12)).numpy()
-        if normalize:
-            norms = np.linalg.norm(out, axis=1, keepdims=True)
-            out /= np.where(norms == 0, 1, norms)
-        return out
+        return (sums / totals.clamp(min=1e-12)).numpy()
 
-    def _lookup(self, tokens: Sequence[str]) -> list[int]:
-        """Row ids of known tokens: the exact form, else any casing (the most frequent row wins)."""
-        if self._folded is None:
-            folded: dict[str, int] = {}
-            for i, word in enumerate(self.index_to_key):
-                folded.setdefault(word.lower(), i)
-            self._folded = folded
-        exact, folded_ = self.key_to_index, self._folded
-        ids = []
-        for tok in tokens:
-            idx = exact.get(tok)
-            if idx is None:
-                idx = folded_.get(tok.lower())
-            if idx is not None:
-                ids.append(idx)
-        return ids
+    def _lookup(self) -> CaseFoldLookup:
+        """Rows of known tokens: the exact form, else any casing (the most frequent row wins)."""
+        if self._lookup_table is None:
+            self._lookup_table = CaseFoldLookup(self.index_to_key, self.key_to_index)
+        return self._lookup_table
 
     # --- persistence -----------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
         """Write an embedlab model folder (config.json + model.safetensors + tokenizer.json)."""
-        from embedlab.io.folder import save_static
+        from embedlab.data.vocab import Vocab
+        from embedlab.io.folder import write_folder
 
-        return save_static(self, path)
+        counts = self.counts if self.counts is not None else np.zeros(len(self), dtype=np.int64)
+        vocab = Vocab.from_lists(self.index_to_key, counts, lowercase=self.lowercase)
+        tensors = {"embeddings": self.vectors}
+        if self.counts is not None:
+            tensors["counts"] = self.counts
+        config = {"model_type": "static", "dim": self.dim, "vocab_size": len(self), "lowercase": self.lowercase}
+        return write_folder(path, config, tensors, vocab.to_tokenizer().to_str())
+
+    @classmethod
+    def from_folder(cls, folder: Path, config: dict[str, Any]) -> StaticEmbeddings:
+        """The vectors of an embedlab ``static`` folder (``embedlab.load`` calls this)."""
+        from embedlab.io.folder import read_tensors, read_word_table
+
+        words, vectors = read_word_table(folder)
+        if "dim" in config and (not isinstance(config["dim"], int) or vectors.shape[1] != config["dim"]):
+            raise ModelFormatError(f"{folder}: config says dim {config['dim']!r} but embeddings have dim {vectors.shape[1]}")
+        counts = read_tensors(folder).get("counts")
+        return cls(words, vectors.astype(np.float32), counts, lowercase=bool(config.get("lowercase", True)),
+                   source=str(folder))
 
     @classmethod
     def load(cls, path: str | Path) -> StaticEmbeddings:
-        """Read an embedlab folder, or a word2vec ``.txt``/``.vec``/``.bin`` file."""
-        from embedlab.io.folder import load_vectors
+        """An embedlab ``static`` folder or a word2vec file (``embedlab.load_vectors`` also opens .kv,
+        model2vec folders and vectors dataset names)."""
+        from embedlab.io.folder import read_config
 
-        return load_vectors(path)
+        if Path(path).is_dir():
+            return cls.from_folder(Path(path), read_config(path, expect="static"))
+        return cls.load_word2vec_format(path)
+
+    @classmethod
+    def load_word2vec_format(cls, path: str | Path, *, binary: bool | None = None, limit: int | None = None,
+                             unicode_errors: UnicodeErrors = "strict") -> StaticEmbeddings:
+        """A word2vec text or binary file (``.gz``/``.bz2`` too), or headerless GloVe text, like gensim's
+        ``KeyedVectors.load_word2vec_format`` (see ``embedlab.io.word2vec.read_word2vec``)."""
+        from embedlab.io.word2vec import read_word2vec
+
+        words, vectors = read_word2vec(path, binary=binary, limit=limit, unicode_errors=unicode_errors)
+        # word2vec tables are usually case-sensitive (GoogleNews keeps "Paris" and "paris" apart)
+        return cls(words, vectors, lowercase=False, source=str(path))
 
     def save_word2vec(self, path: str | Path, *, binary: bool = False) -> None:
         """Write word2vec text (or binary) that gensim's ``load_word2vec_format`` reads."""
         from embedlab.io.word2vec import save_word2vec
 
         save_word2vec(path, self.index_to_key, self._vectors, binary=binary)
+
+    def save_model2vec(self, folder: str | Path, *, normalize: bool = True) -> Path:
+        """Write a folder that model2vec's ``StaticModel.from_pretrained`` and ``SentenceTransformer``
+        load as they are (see ``embedlab.io.portable``)."""
+        from embedlab.io.portable import write_model2vec
+
+        return write_model2vec(folder, self.index_to_key, self.vectors, self.counts, lowercase=self.lowercase,
+                               source=self.source, normalize=normalize)

@@ -1,10 +1,8 @@
-"""Shared batching pieces (padded batches, seeded shuffled batches, a shuffling task) and pretrained rows,
-for the supervised RNN models, the autoencoder and the contrastive trainers."""
+"""Shared batching pieces (padded batches, seeded shuffled batches, a shuffling task), for the supervised
+RNN models, the autoencoder and the contrastive trainers."""
 
 from __future__ import annotations
 
-import logging
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -12,10 +10,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from embedlab.data.vocab import UNK, Vocab
+from embedlab.data.vocab import UNK
 from embedlab.train.optim import adam
-
-logger = logging.getLogger(__name__)
 
 PAD = "<pad>"
 SPECIALS = (PAD, UNK)  # pad id 0 (never trained), unk id 1
@@ -92,44 +88,3 @@ class ShuffledTask(Generic[Example]):
 
     def units(self, batch: Any) -> int:
         return self.units_fn(batch)
-
-
-def copy_pretrained(embedding: nn.Embedding, vocab: Vocab, vectors: Any) -> float:
-    """Copy the rows of ``vectors`` (StaticEmbeddings) for the vocabulary's words; the share found.
-
-    Words are looked up as written, then lower-cased (the table decides); specials keep their init.
-
-    Raises:
-        EmbedlabError: the table's dimension differs from the embedding's.
-    """
-    from embedlab.errors import EmbedlabError
-
-    if vectors.dim != embedding.embedding_dim:
-        raise EmbedlabError(f"the pretrained vectors have {vectors.dim} dims but the embedding {embedding.embedding_dim}; "
-                            "leave --emb unset to take the vectors' size")
-    folded: dict[str, int] = {}
-    for i, word in enumerate(vectors.index_to_key):
-        folded.setdefault(word.lower(), i)  # the first (most frequent) casing wins
-    rows, sources = [], []
-    for i, word in enumerate(vocab.itos):
-        j = vectors.key_to_index.get(word, folded.get(word.lower()))
-        if word not in SPECIALS and j is not None:
-            rows.append(i)
-            sources.append(j)
-    found = len(rows)
-    if rows:
-        with torch.no_grad():
-            embedding.weight[torch.tensor(rows)] = torch.from_numpy(np.asarray(vectors.vectors[sources], dtype=np.float32))
-    share = found / max(1, len(vocab) - len(SPECIALS))
-    logger.info("pretrained vectors cover %.1f%% of the %d words", 100 * share, len(vocab) - len(SPECIALS))
-    return share
-
-
-def build_vocab(token_lists: Sequence[Sequence[str]], *, min_count: int, lowercase: bool,
-                extra_words: Sequence[str] = ()) -> Vocab:
-    """Training words seen ``min_count`` times, plus ``extra_words`` (e.g. a pretrained table's)."""
-    counts = Counter(w for tokens in token_lists for w in tokens)
-    kept = {w: c for w, c in counts.items() if c >= min_count}
-    for w in extra_words:
-        kept.setdefault(w, 0)
-    return Vocab(kept, min_count=0, specials=SPECIALS, lowercase=lowercase)

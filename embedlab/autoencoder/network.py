@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from embedlab.autoencoder.residual import ResidualRNN
+from embedlab.blocks.config import ModelConfig
 from embedlab.errors import EmbedlabError
-from embedlab.models.config import ModelConfig
-from embedlab.models.residual import ResidualRNN
 
 AUTOENCODER_CELLS = ("residual", "gru")
 

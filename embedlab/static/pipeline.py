@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from embedlab.distill.context_cache import CacheData, Variant, build_cache, corpus_fingerprint, open_cache
-from embedlab.distill.static_training import StaticTask, StaticTrainConfig, train_static
-from embedlab.models.static import StaticEmbeddings
 from embedlab.paths import embedlab_home
+from embedlab.static.context_cache import CacheData, Variant, build_cache, corpus_fingerprint, open_cache
+from embedlab.static.embeddings import StaticEmbeddings
+from embedlab.static.x2static import StaticTask, StaticTrainConfig, train_static
 from embedlab.teachers.contextual import Teacher
 from embedlab.train.loop import LoopResult, barrier, is_main_process
 
@@ -56,7 +56,7 @@ def distill_x2static(
     max_sentences: int | None = None,
     progress: bool = True,
 ) -> StaticRun:
-    """X2Static: CBOW whose context vector is the teacher's (see ``embedlab.models.cbow``).
+    """X2Static: CBOW whose context vector is the teacher's (see ``embedlab.static.cbow``).
 
     Args:
         teacher: the frozen teacher.

@@ -8,7 +8,7 @@ from typing import Any
 
 from embedlab.contrastive.encoder import TrainableEncoder
 from embedlab.errors import EmbedlabError, ModelFormatError
-from embedlab.io.folder import read_config, register_loader
+from embedlab.io.folder import read_config
 
 ENCODER_KINDS = ("minilm", "transformer", "rnn", "bag")
 
@@ -48,8 +48,8 @@ def build_encoder(kind: str, *, texts: Iterable[str] = (), vectors: Any = None, 
     return BagSentenceEncoder(vocab, vectors=vectors, dropout=dropout, pooler=pooler or "mean")  # type: ignore[arg-type]
 
 
-@register_loader("sentence_encoder")
-def _load(folder: Path, config: dict[str, Any]) -> TrainableEncoder:
+def load_encoder_folder(folder: Path, config: dict[str, Any]) -> TrainableEncoder:
+    """The encoder of an embedlab ``sentence_encoder`` folder (``embedlab.load`` calls this)."""
     kind = config.get("encoder")
     if kind == "transformer":
         from embedlab.contrastive.transformer import TransformerSentenceEncoder
@@ -76,4 +76,4 @@ def load_sentence_encoder(folder: str | Path) -> TrainableEncoder:
     config = read_config(folder)
     if config.get("model_type") != "sentence_encoder":
         raise ModelFormatError(f"{folder}: not a sentence-encoder folder (model_type {config.get('model_type')!r})")
-    return _load(folder, config)
+    return load_encoder_folder(folder, config)

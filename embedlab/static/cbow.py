@@ -21,7 +21,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from embedlab.objectives.negative_sampling import negative_sampling_loss
+from embedlab.static.negative_sampling import negative_sampling_loss
 
 ContextKind = Literal["teacher", "window"]
 

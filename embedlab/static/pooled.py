@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 from embedlab.errors import EmbedlabError
-from embedlab.models.static import StaticEmbeddings
+from embedlab.static.embeddings import StaticEmbeddings
 from embedlab.teachers.contextual import Teacher
 
 logger = logging.getLogger(__name__)
@@ -104,3 +105,15 @@ def add_fallback(kv: StaticEmbeddings, teacher: Teacher, words: Iterable[str], *
     counts = None if kv.counts is None else np.concatenate([kv.counts, np.zeros(len(missing), dtype=kv.counts.dtype)])
     return StaticEmbeddings(list(kv.index_to_key) + missing, np.vstack([kv.vectors, extra]), counts,
                             lowercase=kv.lowercase, source=f"{kv.source} + teacher fallback")
+
+
+def encode_words(encoder: Any, words: Sequence[str], *, batch_size: int = 256, show_progress: bool = False) -> StaticEmbeddings:
+    """The teacher used per word: each word encoded alone by any sentence encoder, as ``StaticEmbeddings``.
+
+    This is the "teacher per word" baseline of the word-similarity tables (and model2vec's idea).
+    """
+    words = list(dict.fromkeys(words))
+    if not words:
+        raise EmbedlabError("encode_words needs at least one word")
+    vectors = encoder.encode(words, batch_size=batch_size, show_progress_bar=show_progress)
+    return StaticEmbeddings(words, np.asarray(vectors, dtype=np.float32), lowercase=False, source="teacher per word")

@@ -1,7 +1,7 @@
 """Train static vectors from a cache: X2Static (teacher contexts) or classic CBOW (window contexts).
 
-Both read the same cache (``embedlab.distill.context_cache``) through the same batching,
-subsampling, negative sampling, model (``embedlab.models.cbow.CBOW``) and training loop; only the
+Both read the same cache (``embedlab.static.context_cache``) through the same batching,
+subsampling, negative sampling, model (``embedlab.static.cbow.CBOW``) and training loop; only the
 context vector differs. Defaults are the papers': X2Static uses negatives from count^0.5, 10 of
 them, subsampling t = 5e-6, SparseAdam lr 1e-3, min_count 10; CBOW uses word2vec's count^0.75,
 t = 1e-3 and a window of 5 shrunk at random per target.
@@ -19,11 +19,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from embedlab.distill.context_cache import CacheData
 from embedlab.errors import DataError
-from embedlab.models.cbow import CBOW, CBOWConfig
-from embedlab.models.static import StaticEmbeddings
-from embedlab.objectives.negative_sampling import NegativeSampler, keep_probabilities
+from embedlab.static.cbow import CBOW, CBOWConfig
+from embedlab.static.context_cache import CacheData
+from embedlab.static.embeddings import StaticEmbeddings
+from embedlab.static.negative_sampling import NegativeSampler, keep_probabilities
 from embedlab.train.loop import LoopConfig, LoopResult, train
 
 logger = logging.getLogger(__name__)

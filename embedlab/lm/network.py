@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from embedlab.blocks.config import ModelConfig
+from embedlab.blocks.recurrent import Hidden, make_rnn
 from embedlab.errors import EmbedlabError
-from embedlab.models.config import ModelConfig
-from embedlab.models.recurrent import Hidden, make_rnn
 
 
 @dataclass

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from embedlab.models.config import ModelConfig
-from embedlab.models.recurrent import SequenceEncoder
+from embedlab.blocks.config import ModelConfig
+from embedlab.blocks.recurrent import SequenceEncoder
 
 SHAPES = 32  # 5 binary spelling features
 

@@ -8,9 +8,9 @@ from typing import Literal
 import torch
 from torch import nn
 
+from embedlab.blocks.config import ModelConfig
+from embedlab.blocks.recurrent import SequenceEncoder
 from embedlab.errors import EmbedlabError
-from embedlab.models.config import ModelConfig
-from embedlab.models.recurrent import SequenceEncoder
 
 Pooling = Literal["mean", "max", "last"]
 
