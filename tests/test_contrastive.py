@@ -10,13 +10,12 @@ import pytest
 import torch
 
 from embedlab.contrastive.bag import BagSentenceEncoder
-from embedlab.contrastive.discriminator import ConditionalDiscriminator
+from embedlab.contrastive.diffcse import ConditionalDiscriminator, mask_tokens, rtd_loss
 from embedlab.contrastive.encoder import TokenSpace
 from embedlab.contrastive.generators import LMGenerator, RandomGenerator, load_generator
 from embedlab.contrastive.heads import make_head
-from embedlab.contrastive.losses import info_nce, rtd_loss
-from embedlab.contrastive.masking import mask_tokens
 from embedlab.contrastive.rnn import RNNSentenceEncoder
+from embedlab.contrastive.simcse import info_nce
 from embedlab.contrastive.training import read_triplets, token_counts
 from embedlab.contrastive.words import WORD_SPECIALS, build_word_vocab
 from embedlab.errors import DataError, EmbedlabError

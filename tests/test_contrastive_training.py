@@ -260,7 +260,7 @@ def test_two_ranks_of_16_train_like_one_batch_of_32(tmp_path: Path, tiny_corpus_
 
 
 def test_the_condition_probe_is_the_loss_with_shuffled_sentence_vectors() -> None:
-    from embedlab.contrastive.losses import rtd_loss
+    from embedlab.contrastive.diffcse import rtd_loss
     from embedlab.contrastive.training import ContrastiveModel
 
     torch.manual_seed(0)

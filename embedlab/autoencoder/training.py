@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from embedlab.autoencoder.match_drop import MatchDrop
 from embedlab.autoencoder.metrics import evaluate_reconstruction
 from embedlab.autoencoder.model import SentenceAutoencoder, reversed_batch
 from embedlab.autoencoder.nearest import NearestWords
@@ -101,10 +102,7 @@ class AutoencoderTask:
         self.config = config
         self.eos = eos
         self.lengths = np.array([len(s) for s in self.sentences])
-        self.nearest = NearestWords(model.table, neighbours=config.neighbours) if config.match_drop > 0 else None
-        self.matchdrop_seconds = 0.0
-        self._positions = 0
-        self._matched = 0
+        self.match_drop = MatchDrop(model.table, config.match_drop, config.neighbours) if config.match_drop > 0 else None
         self._clock: tuple[float, float] | None = None   # (time, matchdrop_seconds) at the last log line
 
     def steps_per_epoch(self, world: int = 1) -> int:
@@ -140,29 +138,36 @@ class AutoencoderTask:
         else:
             per_position = 1.0 - torch.nn.functional.cosine_similarity(pred, truth, dim=1)
         keep = torch.ones_like(target_ids, dtype=torch.bool)
-        if self.nearest is not None:
-            started = time.perf_counter()
-            matched = self.nearest.matches(pred, target_ids)
-            self.matchdrop_seconds += time.perf_counter() - started
-            self._matched += int(matched.sum())
-            drop = matched if self.config.match_drop >= 1.0 else matched & (torch.rand_like(per_position) < self.config.match_drop)
-            keep = ~drop
-        self._positions += int(target_ids.numel())
-        # Dividing by all real positions (not only the kept ones) keeps the step size steady as
-        # more words come out right: match drop removes gradient, it does not re-weight the rest.
+        if self.match_drop is not None:
+            keep = self.match_drop.keep(pred, target_ids, per_position)
+        # All real positions divide (match_drop.py says why).
         return (per_position * keep).sum() / max(1, target_ids.numel())
+
+    @property
+    def nearest(self) -> NearestWords | None:
+        return None if self.match_drop is None else self.match_drop.nearest
+
+    @property
+    def matchdrop_seconds(self) -> float:
+        """Time spent in match drop's nearest-word test, all steps."""
+        return 0.0 if self.match_drop is None else self.match_drop.seconds
+
+    @matchdrop_seconds.setter
+    def matchdrop_seconds(self, value: float) -> None:
+        if self.match_drop is not None:
+            self.match_drop.seconds = value
 
     def log_stats(self) -> dict[str, float]:
         """Since the last log line: the share of positions already decoded right and the share of
         wall-clock time spent on the match-drop test (needs match drop on)."""
         now = time.perf_counter()
-        if self.nearest is None or not self._positions:
+        accuracy = self.match_drop.take_accuracy() if self.match_drop is not None else None
+        if accuracy is None:
             return {}
-        stats = {"word_acc": self._matched / self._positions}
+        stats = {"word_acc": accuracy}
         if self._clock is not None:
             stats["matchdrop_share"] = (self.matchdrop_seconds - self._clock[1]) / max(now - self._clock[0], 1e-9)
         self._clock = (now, self.matchdrop_seconds)
-        self._matched = self._positions = 0
         return stats
 
 

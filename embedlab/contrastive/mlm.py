@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from embedlab.blocks.batching import attention_mask, pad, shuffled_batches
-from embedlab.contrastive.masking import mask_tokens
+from embedlab.contrastive.diffcse import mask_tokens
 from embedlab.contrastive.subwords import TokenizerTokens
 from embedlab.data.corpus import corpus_texts, held_out_splits
 from embedlab.errors import EmbedlabError, require

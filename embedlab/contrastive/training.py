@@ -1,4 +1,5 @@
-"""SimCSE and DiffCSE training on the generic loop (``embedlab.train.loop``).
+"""SimCSE and DiffCSE training on the generic loop (``embedlab.train.loop``); the methods themselves are
+``simcse.py`` and ``diffcse.py``.
 
 One ``ContrastiveModel`` holds what trains: the encoder, the training-only head and, for DiffCSE, the
 discriminator; its ``forward`` returns the loss, so DistributedDataParallel wraps the whole thing
@@ -35,16 +36,15 @@ import torch
 from torch import nn
 
 from embedlab.blocks.batching import shuffled_batches
-from embedlab.contrastive.discriminator import ConditionalDiscriminator
+from embedlab.contrastive.diffcse import ConditionalDiscriminator, edit_sentences, replaced_token_detection
 from embedlab.contrastive.encoder import TrainableEncoder
 from embedlab.contrastive.generators import Generator, load_generator
 from embedlab.contrastive.heads import make_head
-from embedlab.contrastive.losses import info_nce, rtd_loss
-from embedlab.contrastive.masking import mask_tokens
+from embedlab.contrastive.simcse import simcse_loss, views
 from embedlab.data.corpus import corpus_texts
 from embedlab.errors import DataError, EmbedlabError
 from embedlab.train.best import KeepBest
-from embedlab.train.loop import LoopConfig, distributed, gather_rows, train
+from embedlab.train.loop import LoopConfig, distributed, train
 from embedlab.train.optim import adam
 
 logger = logging.getLogger(__name__)
@@ -137,31 +137,14 @@ class ContrastiveModel(nn.Module):
         DiffCSE: ``edited`` (B, L) ids of the edited sentences, ``scored`` (B, L) positions to judge;
         ``probe_condition`` also scores the batch with the sentence vectors shuffled (no gradient):
         the stat ``rtd_h_gain`` (that loss minus the true one) says how much the discriminator uses h."""
-        b = ids.size(0) if not (pairs or triplets) else (pairs or triplets)
-        if pairs or triplets:
-            h = self.encoder(ids, attention)                                        # (2B or 3B, d)
-        else:
-            h = self.encoder(torch.cat([ids, ids]), torch.cat([attention, attention]))  # (2B, d)
-        z = self.head(h)
-        positives, first = gather_rows(z[b:2 * b])                                 # (world * B, d)
-        negatives = gather_rows(z[2 * b:])[0] if triplets else None
-        loss = info_nce(z[:b], positives, self.temperature, negatives, first_target=first)
+        h, b = views(self.encoder, ids, attention, pairs=pairs, triplets=triplets)     # (2B or 3B, d)
+        loss, self.candidates = simcse_loss(self.head(h), b, temperature=self.temperature, triplets=bool(triplets))
         self.stats = {"cl": float(loss.detach())}
-        self.candidates = positives.size(0) + (0 if negatives is None else negatives.size(0))  # per anchor, all ranks'
         if self.discriminator is not None and edited is not None and scored is not None:
-            original = ids[:b]
-            logits = self.discriminator(edited, attention[:b], h[:b])               # (B, L)
-            replaced = edited != original
-            rtd = rtd_loss(logits, replaced, scored)
+            rtd, stats = replaced_token_detection(self.discriminator, ids[:b], edited, attention[:b], scored, h[:b],
+                                                  probe_condition=probe_condition)
             loss = loss + self.lambda_rtd * rtd
-            with torch.no_grad():
-                keep = scored.bool()
-                right = ((logits > 0) == replaced)[keep].float().mean() if keep.any() else torch.tensor(0.0)
-                self.stats.update(rtd=float(rtd.detach()), rtd_acc=float(right),
-                                  replaced=float(replaced[keep].float().mean()) if keep.any() else 0.0)
-                if probe_condition and b > 1:
-                    shuffled = self.discriminator(edited, attention[:b], h[:b].roll(1, dims=0))
-                    self.stats["rtd_h_gain"] = float(rtd_loss(shuffled, replaced, scored) - rtd.detach())
+            self.stats.update(stats)
         return loss
 
 
@@ -208,10 +191,8 @@ class ContrastiveTask:
         if self.generator is not None:
             rng = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch * 100_003 + i)
             first, first_att = ids[: len(rows)], attention[: len(rows)]
-            with torch.no_grad():
-                masked, chosen = mask_tokens(first, first_att, encoder.tokens, ratio=self.config.mask_ratio, rng=rng)
-                extra["edited"] = self.generator.fill(masked, first_att, chosen, first, rng)
-            extra["scored"] = first_att.bool() & ~encoder.tokens.special_mask(first)
+            extra["edited"], extra["scored"] = edit_sentences(first, first_att, encoder.tokens, self.generator,
+                                                              ratio=self.config.mask_ratio, rng=rng)
             extra["probe_condition"] = i % LOG_EVERY == 0
         loss = model(ids, attention, **extra)
         self._stats.append(inner.stats)
