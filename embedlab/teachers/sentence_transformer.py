@@ -75,7 +75,8 @@ class TransformerEncoder(SentenceEncoder):
         return cls(load_sentence_transformer(name_or_path, device=device), source=str(name_or_path))
 
     def get_sentence_embedding_dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        named = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        return int(named())  # renamed in sentence-transformers 6
 
     def embed(self, sentences: list[str], *, batch_size: int = 32, show_progress_bar: bool = False,
               **options: Any) -> np.ndarray:

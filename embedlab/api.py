@@ -1,0 +1,182 @@
+"""Short front doors: one function per method, like model2vec's ``distill(model_name, ...)``.
+
+Each takes the corpus by name (a packaged dataset such as ``en-mix``, fetched on first use) or as a
+path or a list of sentences, the method's settings as keywords (the fields of its config dataclass;
+a misspelt one is an error that lists the valid ones), and ``out`` (a folder to save into, resumable).
+Each returns the trained model; the full training report is what the underlying function returns
+(``embedlab.static.pipeline.distill_x2static``, ``embedlab.lm.training.train_language_model``, ...).
+
+Example:
+    >>> import embedlab
+    >>> kv = embedlab.distill("minilm", "en-mix", max_sentences=20000)      # doctest: +SKIP
+    >>> kv.most_similar("river", topn=3)                                    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from embedlab.errors import EmbedlabError
+
+if TYPE_CHECKING:
+    from embedlab.autoencoder.model import SentenceAutoencoder
+    from embedlab.contrastive.encoder import TrainableEncoder
+    from embedlab.lm.model import LanguageModel
+    from embedlab.static.embeddings import StaticEmbeddings
+    from embedlab.supervised.classification import TextClassifier
+    from embedlab.supervised.tagging import Tagger
+    from embedlab.supervised.tagsets import TaggedSentence
+
+C = TypeVar("C")
+Corpus = str | Path | Iterable[str]
+
+
+def config_from(cls: type[C], settings: dict[str, Any], **fixed: Any) -> C:
+    """``cls(**fixed, **settings)``; an unknown setting raises an error naming the valid ones."""
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(settings) - names)
+    if unknown:
+        raise EmbedlabError(f"unknown setting(s) {', '.join(unknown)} for {cls.__name__}; "
+                            f"valid: {', '.join(sorted(names - set(fixed)))}")
+    return cls(**fixed, **settings)
+
+
+def _corpus_paths(corpus: Corpus) -> tuple[Iterable[str], list[Path]]:
+    """A text stream and the files behind it (the X2Static cache's fingerprint); lists have none."""
+    if isinstance(corpus, (str, Path)):
+        from embedlab.data.corpus import resolve_corpus
+
+        return resolve_corpus(corpus)
+    return list(corpus), []
+
+
+def distill(teacher: str = "minilm", corpus: Corpus = "en-mix", *, method: Literal["x2static", "pooled"] = "x2static",
+            variant: Literal["sent", "para"] = "sent", out: str | Path | None = None,
+            max_sentences: int | None = None, min_count: int = 5, progress: bool = True,
+            **settings: Any) -> StaticEmbeddings:
+    """Static word vectors distilled from a contextual teacher.
+
+    Args:
+        teacher: ``minilm``, ``minilm-onnx-int8``, ``paraphrase-minilm-l3``, a model folder or a hub name.
+        method: ``x2static`` (CBOW whose context vector is the teacher's; METHODS.md A) or ``pooled``
+            (each corpus word through the teacher alone, model2vec's recipe).
+        variant: X2Static's context: a sentence (``sent``) or a paragraph (``para``).
+        settings: ``StaticTrainConfig`` fields (``dim``, ``epochs``, ``lr``, ``negatives``, ...) for x2static.
+    """
+    from embedlab.teachers.contextual import load_teacher
+
+    model = load_teacher(teacher)
+    texts, paths = _corpus_paths(corpus)
+    if method == "pooled":
+        from itertools import islice
+
+        from embedlab.data.tokenize import WordTokenizer
+        from embedlab.static.context_cache import count_words
+        from embedlab.static.pooled import distill_pooled
+
+        if settings:
+            raise EmbedlabError(f"pooled distillation takes no settings besides min_count; got {sorted(settings)}")
+        counts = count_words(islice(texts, max_sentences), WordTokenizer(), progress)
+        kept = sorted(((w, c) for w, c in counts.items() if c >= min_count), key=lambda wc: (-wc[1], wc[0]))
+        kv = distill_pooled(model, [w for w, _ in kept], [c for _, c in kept], progress=progress)
+        if out is not None:
+            kv.save(out)
+        return kv
+    if method != "x2static":
+        raise EmbedlabError(f"method must be x2static or pooled, got {method!r}")
+    from embedlab.static.pipeline import distill_x2static
+    from embedlab.static.x2static import StaticTrainConfig
+
+    config = config_from(StaticTrainConfig, settings, min_count=min_count)
+    return distill_x2static(model, texts, paths, variant=variant, config=config, out_dir=out,
+                            max_sentences=max_sentences, progress=progress).vectors
+
+
+def train_cbow(corpus: Corpus = "en-mix", *, out: str | Path | None = None, max_sentences: int | None = None,
+               progress: bool = True, **settings: Any) -> StaticEmbeddings:
+    """Classic CBOW with negative sampling (the baseline X2Static improves on); ``settings`` are
+    ``StaticTrainConfig`` fields."""
+    from embedlab.static.pipeline import train_cbow as run_cbow
+    from embedlab.static.x2static import StaticTrainConfig
+
+    texts, paths = _corpus_paths(corpus)
+    return run_cbow(texts, paths, config=config_from(StaticTrainConfig, settings), out_dir=out,
+                    max_sentences=max_sentences, progress=progress).vectors
+
+
+def train_lm(corpus: Corpus = "en-mix", *, out: str | Path | None = None, progress: bool = True,
+             **settings: Any) -> LanguageModel:
+    """A recurrent language model (RNN/LSTM/GRU, tying, projection regularization; METHODS.md B);
+    ``settings`` are ``LMTrainConfig`` fields (``cell``, ``tied``, ``hidden``, ``max_tokens``, ...)."""
+    from embedlab.lm.training import LMTrainConfig, train_language_model
+
+    return train_language_model(config_from(LMTrainConfig, settings), corpus, out, progress=progress)[0]
+
+
+def train_autoencoder(vectors: str | Path | StaticEmbeddings, corpus: Corpus = "en-mix", *,
+                      out: str | Path | None = None, progress: bool = True, **settings: Any) -> SentenceAutoencoder:
+    """The invertible sentence autoencoder over word vectors (a path, a name such as
+    ``googlenews-13k``, or ``StaticEmbeddings``; METHODS.md D); ``settings`` are
+    ``AutoencoderTrainConfig`` fields."""
+    from embedlab.autoencoder.training import AutoencoderTrainConfig
+    from embedlab.autoencoder.training import train_autoencoder as run
+    from embedlab.loading import load_vectors
+
+    table = load_vectors(vectors) if isinstance(vectors, (str, Path)) else vectors
+    return run(config_from(AutoencoderTrainConfig, settings), table, corpus, out, progress=progress)[0]
+
+
+def train_simcse(encoder: str = "minilm", corpus: Corpus = "en-mix", *, vectors: str | Path | None = None,
+                 out: str | Path | None = None, progress: bool = True, **settings: Any) -> TrainableEncoder:
+    """SimCSE (METHODS.md E) on ``encoder``: ``minilm``, ``rnn`` or ``bag`` (the word encoders start
+    from ``vectors``); ``settings`` are ``ContrastiveTrainConfig`` fields."""
+    return _contrastive("simcse", encoder, corpus, vectors, out, progress, settings)
+
+
+def train_diffcse(encoder: str = "minilm", corpus: Corpus = "en-mix", *, vectors: str | Path | None = None,
+                  out: str | Path | None = None, progress: bool = True, **settings: Any) -> TrainableEncoder:
+    """DiffCSE (METHODS.md E): SimCSE plus replaced-token detection conditioned on the sentence vector."""
+    return _contrastive("diffcse", encoder, corpus, vectors, out, progress, settings)
+
+
+def _contrastive(method: str, encoder: str, corpus: Corpus, vectors: str | Path | None, out: str | Path | None,
+                 progress: bool, settings: dict[str, Any]) -> TrainableEncoder:
+    from embedlab.contrastive.encoders import build_encoder
+    from embedlab.contrastive.training import ContrastiveTrainConfig, train_contrastive
+    from embedlab.data.corpus import corpus_texts
+    from embedlab.loading import load_vectors
+
+    config = config_from(ContrastiveTrainConfig, settings, method=method)
+    table = load_vectors(vectors) if vectors is not None else None
+    texts: Sequence[str] = ()
+    if encoder in ("rnn", "bag"):
+        texts = [t for _, t in zip(range(config.max_sentences or 100_000), corpus_texts(corpus), strict=False)]
+    model = build_encoder(encoder, texts=texts, vectors=table)
+    return train_contrastive(model, config, corpus, out, progress=progress)[0]
+
+
+def train_classifier(texts: Sequence[str], labels: Sequence[Any], *, vectors: str | Path | None = None,
+                     out: str | Path | None = None, progress: bool = True, **settings: Any) -> TextClassifier:
+    """A biRNN text classifier; ``settings`` are ``ClassifierTrainConfig`` fields."""
+    from embedlab.loading import load_vectors
+    from embedlab.supervised.classification import ClassifierTrainConfig
+    from embedlab.supervised.classification import train_classifier as run
+
+    table = load_vectors(vectors) if vectors is not None else None
+    return run(texts, labels, config_from(ClassifierTrainConfig, settings), vectors=table, out_dir=out,
+               progress=progress)[0]
+
+
+def train_tagger(train: Sequence[TaggedSentence], valid: Sequence[TaggedSentence], *,
+                 vectors: str | Path | None = None, out: str | Path | None = None, progress: bool = True,
+                 **settings: Any) -> Tagger:
+    """A biRNN part-of-speech tagger; ``settings`` are ``TaggerTrainConfig`` fields."""
+    from embedlab.loading import load_vectors
+    from embedlab.supervised.tagging import TaggerTrainConfig
+    from embedlab.supervised.tagging import train_tagger as run
+
+    table = load_vectors(vectors) if vectors is not None else None
+    return run(train, valid, config_from(TaggerTrainConfig, settings), vectors=table, out_dir=out, progress=progress)[0]
