@@ -19,6 +19,7 @@ Every model that turns sentences into vectors implements the encoder contract
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -176,7 +177,7 @@ def _load_file(path: Path) -> StaticEmbeddings:
 
 def _load_folder(folder: Path, device: str | None) -> Any:
     config = _peek_config(folder)
-    if config is not None and _is_embedlab(config):
+    if config is not None and _is_embedlab(config, folder):
         config = read_config(folder)  # checks the version and model_type
         loader = LOADERS.get(config["model_type"])
         if loader is None:
@@ -186,7 +187,7 @@ def _load_folder(folder: Path, device: str | None) -> Any:
     inner = embedlab_module_folder(folder)
     if inner is not None:
         return load(inner, device=device)
-    if config is not None and config.get("model_type") == "model2vec":
+    if config is not None and _is_model2vec(config, folder) and importlib.util.find_spec("model2vec") is not None:
         from embedlab.teachers.model2vec import Model2VecEncoder
 
         return Model2VecEncoder.load(folder)
@@ -205,14 +206,28 @@ def _load_folder(folder: Path, device: str | None) -> Any:
                            "model2vec or transformers model folder")
 
 
-def _is_embedlab(config: dict[str, Any]) -> bool:
-    """An embedlab config has ``format_version``; without one, anything but model2vec's own config and
-    a Hugging Face transformers config (``transformers_version``/``architectures``) still counts, so
-    its errors come from embedlab's checks."""
-    if "format_version" in config or not isinstance(config.get("model_type"), str):
+def _is_embedlab(config: dict[str, Any], folder: Path) -> bool:
+    """An embedlab config has ``format_version``. Without one, a folder with sentence-transformers'
+    modules.json, model2vec's config or a Hugging Face transformers config (``transformers_version``,
+    ``architectures``) is foreign; anything else still counts as embedlab's, so its errors come from
+    embedlab's checks (a missing or unknown model_type)."""
+    if "format_version" in config:
         return True
-    foreign = config["model_type"] == "model2vec" or "transformers_version" in config or "architectures" in config
+    foreign = (folder / "modules.json").is_file() or config.get("model_type") == "model2vec" \
+        or "transformers_version" in config or "architectures" in config
     return not foreign
+
+
+def _is_model2vec(config: dict[str, Any], folder: Path) -> bool:
+    """model2vec's own folder: its model_type, or a modules.json led by a StaticEmbedding module."""
+    if config.get("model_type") == "model2vec":
+        return True
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(modules, list) and bool(modules) and isinstance(modules[0], dict) \
+        and str(modules[0].get("type", "")).endswith("StaticEmbedding")
 
 
 def _peek_config(folder: Path) -> dict[str, Any] | None:
