@@ -55,13 +55,13 @@ def _corpus_paths(corpus: Corpus) -> tuple[Iterable[str], list[Path]]:
 
 def distill(teacher: str = "minilm", corpus: Corpus = "en-mix", *, method: Literal["x2static", "pooled"] = "x2static",
             variant: Literal["sent", "para"] = "sent", out: str | Path | None = None,
-            max_sentences: int | None = None, min_count: int = 5, progress: bool = True,
+            max_sentences: int | None = None, min_count: int = 10, progress: bool = True,
             **settings: Any) -> StaticEmbeddings:
     """Static word vectors distilled from a contextual teacher.
 
     Args:
         teacher: ``minilm``, ``minilm-onnx-int8``, ``paraphrase-minilm-l3``, a model folder or a hub name.
-        method: ``x2static`` (CBOW whose context vector is the teacher's; METHODS.md A) or ``pooled``
+        method: ``x2static`` (CBOW whose context vector is the teacher's; docs/METHODS.md A) or ``pooled``
             (each corpus word through the teacher alone, model2vec's recipe).
         variant: X2Static's context: a sentence (``sent``) or a paragraph (``para``).
         settings: ``StaticTrainConfig`` fields (``dim``, ``epochs``, ``lr``, ``negatives``, ...) for x2static.
@@ -71,17 +71,12 @@ def distill(teacher: str = "minilm", corpus: Corpus = "en-mix", *, method: Liter
     model = load_teacher(teacher)
     texts, paths = _corpus_paths(corpus)
     if method == "pooled":
-        from itertools import islice
-
-        from embedlab.data.tokenize import WordTokenizer
-        from embedlab.static.context_cache import count_words
-        from embedlab.static.pooled import distill_pooled
+        from embedlab.static.pooled import corpus_vocabulary, distill_pooled
 
         if settings:
             raise EmbedlabError(f"pooled distillation takes no settings besides min_count; got {sorted(settings)}")
-        counts = count_words(islice(texts, max_sentences), WordTokenizer(), progress)
-        kept = sorted(((w, c) for w, c in counts.items() if c >= min_count), key=lambda wc: (-wc[1], wc[0]))
-        kv = distill_pooled(model, [w for w, _ in kept], [c for _, c in kept], progress=progress)
+        words, counts = corpus_vocabulary(texts, min_count, max_sentences=max_sentences, progress=progress)
+        kv = distill_pooled(model, words, counts, progress=progress)
         if out is not None:
             kv.save(out)
         return kv
@@ -103,13 +98,14 @@ def train_cbow(corpus: Corpus = "en-mix", *, out: str | Path | None = None, max_
     from embedlab.static.x2static import StaticTrainConfig
 
     texts, paths = _corpus_paths(corpus)
-    return run_cbow(texts, paths, config=config_from(StaticTrainConfig, settings), out_dir=out,
+    settings.setdefault("epochs", 5)  # word2vec's default, as on the command line; X2Static's is 1
+    return run_cbow(texts, paths, config=config_from(StaticTrainConfig, settings, method="cbow"), out_dir=out,
                     max_sentences=max_sentences, progress=progress).vectors
 
 
 def train_lm(corpus: Corpus = "en-mix", *, out: str | Path | None = None, progress: bool = True,
              **settings: Any) -> LanguageModel:
-    """A recurrent language model (RNN/LSTM/GRU, tying, projection regularization; METHODS.md B);
+    """A recurrent language model (RNN/LSTM/GRU, tying, projection regularization; docs/METHODS.md B);
     ``settings`` are ``LMTrainConfig`` fields (``cell``, ``tied``, ``hidden``, ``max_tokens``, ...)."""
     from embedlab.lm.training import LMTrainConfig, train_language_model
 
@@ -119,7 +115,7 @@ def train_lm(corpus: Corpus = "en-mix", *, out: str | Path | None = None, progre
 def train_autoencoder(vectors: str | Path | StaticEmbeddings, corpus: Corpus = "en-mix", *,
                       out: str | Path | None = None, progress: bool = True, **settings: Any) -> SentenceAutoencoder:
     """The invertible sentence autoencoder over word vectors (a path, a name such as
-    ``googlenews-13k``, or ``StaticEmbeddings``; METHODS.md D); ``settings`` are
+    ``googlenews-13k``, or ``StaticEmbeddings``; docs/METHODS.md D); ``settings`` are
     ``AutoencoderTrainConfig`` fields."""
     from embedlab.autoencoder.training import AutoencoderTrainConfig
     from embedlab.autoencoder.training import train_autoencoder as run
@@ -131,14 +127,14 @@ def train_autoencoder(vectors: str | Path | StaticEmbeddings, corpus: Corpus = "
 
 def train_simcse(encoder: str = "minilm", corpus: Corpus = "en-mix", *, vectors: str | Path | None = None,
                  out: str | Path | None = None, progress: bool = True, **settings: Any) -> TrainableEncoder:
-    """SimCSE (METHODS.md E) on ``encoder``: ``minilm``, ``rnn`` or ``bag`` (the word encoders start
+    """SimCSE (docs/METHODS.md E) on ``encoder``: ``minilm``, ``rnn`` or ``bag`` (the word encoders start
     from ``vectors``); ``settings`` are ``ContrastiveTrainConfig`` fields."""
     return _contrastive("simcse", encoder, corpus, vectors, out, progress, settings)
 
 
 def train_diffcse(encoder: str = "minilm", corpus: Corpus = "en-mix", *, vectors: str | Path | None = None,
                   out: str | Path | None = None, progress: bool = True, **settings: Any) -> TrainableEncoder:
-    """DiffCSE (METHODS.md E): SimCSE plus replaced-token detection conditioned on the sentence vector."""
+    """DiffCSE (docs/METHODS.md E): SimCSE plus replaced-token detection conditioned on the sentence vector."""
     return _contrastive("diffcse", encoder, corpus, vectors, out, progress, settings)
 
 

@@ -1,4 +1,4 @@
-"""The recurrent sentence autoencoder that regresses word vectors (METHODS.md D).
+"""The recurrent sentence autoencoder that regresses word vectors (docs/METHODS.md D).
 
 sentence -> encoder (reads it reversed) -> tanh -> dense tanh = one sentence vector -> decoder (the
 sentence vector at every step) -> linear -> one word vector per position. No softmax: the output is

@@ -1,6 +1,6 @@
 """The gate-free residual recurrent layer of Wilkerson's invertible sentence autoencoder.
 
-One step (METHODS.md D)::
+One step (docs/METHODS.md D)::
 
     a_t = tanh(W1 x_t + U tanh(h_{t-1}) + b1)
     h_t = h_{t-1} + W2 a_t + b2

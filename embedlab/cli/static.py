@@ -113,12 +113,10 @@ def cmd_distill(args: argparse.Namespace) -> int:
         summary.update(variant=args.variant, steps=run.loop.steps, teacher_seconds=round(run.teacher_seconds, 1),
                        train_seconds=round(run.train_seconds, 1))
     else:
-        from embedlab.data.tokenize import WordTokenizer
-        from embedlab.static.context_cache import count_words
+        from embedlab.static.pooled import corpus_vocabulary
 
-        counts = count_words(_head(corpus, args.max_sentences), WordTokenizer(), progress)
-        kept = sorted(((w, c) for w, c in counts.items() if c >= args.min_count), key=lambda wc: (-wc[1], wc[0]))
-        kv = distill_pooled(teacher, [w for w, _ in kept], [c for _, c in kept], sif_a=args.sif, progress=progress)
+        words, counts = corpus_vocabulary(corpus, args.min_count, max_sentences=args.max_sentences, progress=progress)
+        kv = distill_pooled(teacher, words, counts, sif_a=args.sif, progress=progress)
     if args.fallback_benchmarks:
         from embedlab.data.benchmarks import benchmark_vocabulary
         from embedlab.static.pooled import add_fallback
@@ -188,8 +186,3 @@ def _finish(kv: Any, args: argparse.Namespace, summary: dict[str, Any] | None) -
             (Path(out) / "eval.json").write_text(report.to_json() + "\n", encoding="utf-8")
     return 0
 
-
-def _head(corpus: Any, n: int | None) -> Any:
-    import itertools
-
-    return corpus if n is None else itertools.islice(corpus, n)

@@ -1,4 +1,4 @@
-"""Contrastive sentence encoders: SimCSE and DiffCSE over pluggable encoders (METHODS.md E).
+"""Contrastive sentence encoders: SimCSE and DiffCSE over pluggable encoders (docs/METHODS.md E).
 
 - ``encoder``: the trainable interface every encoder implements (ids in, one vector per sentence out).
 - ``transformer``, ``rnn``, ``bag``: the three encoders (a Hugging Face model, a bidirectional RNN over

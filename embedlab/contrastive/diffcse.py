@@ -13,7 +13,7 @@ Per batch, on top of SimCSE (``simcse.py``):
 
 What embedlab does differently: the discriminator is small and trained from scratch, so h also
 enters every token and a bilinear fit term (see ``ConditionalDiscriminator``); the paper's is a
-pretrained BERT. METHODS.md E has the equations and the paper's numbers.
+pretrained BERT. docs/METHODS.md E has the equations and the paper's numbers.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ similarity / temperature 0.05, cross-entropy). Supervised: (anchor, positive, ha
 the hard negatives joining the candidates. A training-only head (``heads.py``) sits between the
 encoder and the loss; ``encode`` returns the encoder's vector before it. Under torchrun the positives
 of every rank are gathered, so N ranks of batch B train like one batch of N x B, as in SimCSE's
-multi-GPU training. METHODS.md E has the equations and the paper's numbers.
+multi-GPU training. docs/METHODS.md E has the equations and the paper's numbers.
 """
 
 from __future__ import annotations

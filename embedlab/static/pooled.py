@@ -56,6 +56,20 @@ def distill_pooled(
     return kv
 
 
+def corpus_vocabulary(texts: Iterable[str], min_count: int, *, max_sentences: int | None = None,
+                      progress: bool = True) -> tuple[list[str], list[int]]:
+    """The words occurring at least ``min_count`` times in the first ``max_sentences`` sentences,
+    most frequent first (ties alphabetical, so the order is reproducible), with their counts."""
+    from itertools import islice
+
+    from embedlab.data.tokenize import WordTokenizer
+    from embedlab.static.context_cache import count_words
+
+    counts = count_words(islice(texts, max_sentences), WordTokenizer(), progress)
+    kept = sorted(((w, c) for w, c in counts.items() if c >= min_count), key=lambda wc: (-wc[1], wc[0]))
+    return [w for w, _ in kept], [c for _, c in kept]
+
+
 def reduce_dims(kv: StaticEmbeddings, dim: int) -> StaticEmbeddings:
     """PCA of the table to ``dim`` dimensions (a no-op when it is not larger).
 
