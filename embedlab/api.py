@@ -113,16 +113,20 @@ def train_lm(corpus: Corpus = "en-mix", *, out: str | Path | None = None, progre
 
 
 def train_autoencoder(vectors: str | Path | StaticEmbeddings, corpus: Corpus = "en-mix", *,
-                      out: str | Path | None = None, progress: bool = True, **settings: Any) -> SentenceAutoencoder:
+                      out: str | Path | None = None, preset: Literal["cpu", "paper"] = "cpu", progress: bool = True,
+                      **settings: Any) -> SentenceAutoencoder:
     """The invertible sentence autoencoder over word vectors (a path, a name such as
-    ``googlenews-13k``, or ``StaticEmbeddings``; docs/METHODS.md D); ``settings`` are
-    ``AutoencoderTrainConfig`` fields."""
+    ``googlenews-13k``, or ``StaticEmbeddings``; docs/METHODS.md D). ``preset``: ``cpu`` (the design
+    that reconstructs on a CPU) or ``paper`` (the reference code's settings); ``settings`` are
+    ``AutoencoderTrainConfig`` fields on top of it."""
     from embedlab.autoencoder.training import AutoencoderTrainConfig
+    from embedlab.autoencoder.training import preset as preset_config
     from embedlab.autoencoder.training import train_autoencoder as run
     from embedlab.loading import load_vectors
 
+    config_from(AutoencoderTrainConfig, settings)   # a misspelt setting: an error naming the valid ones
     table = load_vectors(vectors) if isinstance(vectors, (str, Path)) else vectors
-    return run(config_from(AutoencoderTrainConfig, settings), table, corpus, out, progress=progress)[0]
+    return run(preset_config(preset, **settings), table, corpus, out, progress=progress)[0]
 
 
 def train_simcse(encoder: str = "minilm", corpus: Corpus = "en-mix", *, vectors: str | Path | None = None,

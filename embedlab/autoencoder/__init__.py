@@ -3,7 +3,7 @@
 from embedlab.autoencoder.metrics import ReconstructionReport, evaluate_reconstruction, score_reconstructions
 from embedlab.autoencoder.model import SentenceAutoencoder
 from embedlab.autoencoder.nearest import NearestWords
-from embedlab.autoencoder.training import AutoencoderTrainConfig, train_autoencoder
+from embedlab.autoencoder.training import AutoencoderTrainConfig, preset, train_autoencoder
 
 __all__ = ["AutoencoderTrainConfig", "NearestWords", "ReconstructionReport", "SentenceAutoencoder",
-           "evaluate_reconstruction", "score_reconstructions", "train_autoencoder"]
+           "evaluate_reconstruction", "preset", "score_reconstructions", "train_autoencoder"]

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from embedlab.autoencoder.decoding import beam_decode_words, decode_words
 from embedlab.autoencoder.nearest import NearestWords
 from embedlab.autoencoder.network import AutoencoderConfig, RecurrentAutoencoder
 from embedlab.autoencoder.table import EOS, SPECIALS
@@ -33,6 +34,7 @@ class SentenceAutoencoder(SentenceEncoder):
         vocab: ``SPECIALS`` first, then the words of the table's rows.
         max_length: the longest sentence it was trained on; decoding stops at ``<eos>`` or after
             ``2 * max_length`` words.
+        beam: beam width when the decoder reads the previous word (1: greedy; ``decoding.py``).
 
     Example:
         >>> ae = SentenceAutoencoder.load("ae-model")                       # doctest: +SKIP
@@ -41,7 +43,7 @@ class SentenceAutoencoder(SentenceEncoder):
     """
 
     def __init__(self, module: RecurrentAutoencoder, vocab: Vocab, *, max_length: int = 40,
-                 lowercase: bool = True, batch_size: int = 256) -> None:
+                 lowercase: bool = True, batch_size: int = 256, beam: int = 1) -> None:
         if list(vocab.itos[: len(SPECIALS)]) != list(SPECIALS):
             raise EmbedlabError(f"the vocabulary must start with {SPECIALS}")
         self.module = module.eval()
@@ -49,6 +51,7 @@ class SentenceAutoencoder(SentenceEncoder):
         self.max_length = max_length
         self.lowercase = lowercase
         self.batch_size = batch_size
+        self.beam = beam
         self.tokenizer = WordTokenizer(lowercase=lowercase)
         self.eos = vocab.stoi[EOS]
         self._nearest: NearestWords | None = None
@@ -105,8 +108,11 @@ class SentenceAutoencoder(SentenceEncoder):
         self.module.eval()
         out: list[list[int]] = []
         for start in range(0, matrix.size(0), self.batch_size):
-            predicted = self.module.decode(matrix[start:start + self.batch_size], steps)      # (B, steps, d)
-            words = self.nearest_words.nearest(predicted.reshape(-1, predicted.size(-1))).view(predicted.shape[:2])
+            chunk = matrix[start:start + self.batch_size]
+            if self.beam > 1 and self.module.config.decoder_input == "previous":
+                words = beam_decode_words(self.module, self.nearest_words, chunk, steps, self.eos, self.beam)
+            else:
+                words = decode_words(self.module, self.nearest_words, chunk, steps, self.eos)
             for row in words.tolist():
                 out.append((row[: row.index(self.eos)] if self.eos in row else row)[:limit])
         return out

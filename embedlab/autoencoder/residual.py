@@ -77,8 +77,13 @@ class ResidualRNN(nn.Module):
     def _blocks(self) -> list[ResidualBlock]:
         return [cast(ResidualBlock, block) for block in self.blocks]
 
-    def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None, *, steps: int | None = None) -> torch.Tensor:
-        """x (B, T, I), or (B, I) with ``steps`` -> states h_1..h_T (B, T, H)."""
+    def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None, *, steps: int | None = None,
+                added: torch.Tensor | None = None) -> torch.Tensor:
+        """x (B, T, I), or (B, I) with ``steps`` -> states h_1..h_T (B, T, H).
+
+        ``added`` (B, H), when given, joins every step's input projection W1 x_t (a per-sequence input,
+        such as the decoder's sentence vector, projected once instead of at every step).
+        """
         if x.dim() == 2:
             if steps is None:
                 raise ValueError("a (B, I) input repeats for `steps` steps; pass steps=")
@@ -88,6 +93,8 @@ class ResidualRNN(nn.Module):
             repeat = False
             batch, length = x.size(0), x.size(1)
         wx = self.input(x)                                    # (B, T, H) or (B, H): all steps at once
+        if added is not None:
+            wx = wx + (added if repeat else added.unsqueeze(1))
         blocks = self._blocks()
         block_wx = [block.input(x) for block in blocks]
         h = h0 if h0 is not None else x.new_zeros(batch, self.hidden_size)

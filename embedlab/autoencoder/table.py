@@ -34,6 +34,7 @@ SPECIALS = (PAD, UNK, EOS)   # ids 0, 1, 2
 
 def build_table(token_lists: Iterable[Sequence[str]], vectors: Any, *, max_vocab: int = 30000,
                 min_count: int = 2, lowercase: bool = True, center: bool = True, whiten: bool = True,
+                dim: int | None = None, unit_rows: bool = True, scale: float = 1.0,
                 seed: int = 0) -> tuple[Vocab, np.ndarray, dict[str, int]]:
     """The vocabulary (``SPECIALS`` first, then words by count) and its (V, d) float32 table.
 
@@ -44,6 +45,12 @@ def build_table(token_lists: Iterable[Sequence[str]], vectors: Any, *, max_vocab
         center: subtract the mean of the (unit-length) pretrained rows.
         whiten: then give every principal direction of them unit variance (needs ``center`` and more
             pretrained rows than dimensions; skipped otherwise).
+        dim: keep at most the ``dim`` principal directions of largest variance (PCA; needs ``whiten``,
+            otherwise all are kept, with a warning): small regression targets, so a sentence vector of
+            a given size holds more words.
+        unit_rows: scale every row to norm sqrt(d) (components of order 1); ``False``: standardize
+            every dimension instead (the paper's code).
+        scale: multiply the table by this afterwards (the paper's code: 0.05).
 
     Returns:
         vocab, table and counts ``{"pretrained", "random", "vocab"}``.
@@ -52,25 +59,38 @@ def build_table(token_lists: Iterable[Sequence[str]], vectors: Any, *, max_vocab
     if not any(token_lists):
         raise EmbedlabError("the training text has no words")
     vocab = build_vocab(token_lists, specials=SPECIALS, min_count=min_count, max_size=max_vocab, lowercase=lowercase)
-    dim = int(vectors.dim)
+    source_dim = int(vectors.dim)
+    pretrained, sources = pretrained_rows(vocab.itos, vectors, skip=SPECIALS)
+    found = len(pretrained)
+    whitened = center and whiten and found > source_dim
+    if dim is not None and dim < 1:
+        raise EmbedlabError(f"the reduced word-vector size must be positive, got {dim}")
+    if dim is not None and dim < source_dim and not whitened:
+        logger.warning("keeping all %d dimensions of the word vectors: reducing them needs whitening and more "
+                       "corpus words with vectors (%d) than dimensions", source_dim, found)
+    dim = min(dim, source_dim) if dim is not None and whitened else source_dim
     rng = np.random.default_rng(seed)
     table = rng.standard_normal((len(vocab), dim)).astype(np.float32)
-    pretrained, sources = pretrained_rows(vocab.itos, vectors, skip=SPECIALS)
     if pretrained:
-        table[pretrained] = np.asarray(vectors.vectors[sources], dtype=np.float32)
-    found = len(pretrained)
-    if center and pretrained:
-        rows = table[pretrained]
-        rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
-        rows = rows - rows.mean(axis=0)
-        if whiten and len(pretrained) > dim:
+        rows = np.asarray(vectors.vectors[sources], dtype=np.float32)
+        if not np.isfinite(rows).all():
+            raise EmbedlabError("the word vectors contain NaN or infinite values; clean them before training")
+        if center:
+            rows = rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+            rows = rows - rows.mean(axis=0)
+        if whitened:
             _, spread, axes = np.linalg.svd(rows, full_matrices=False)     # rows = U diag(spread) axes
-            rows = rows @ axes.T / np.maximum(spread, spread[0] * 1e-6)    # (n, d), unit variance per axis
+            # (n, dim): the top principal directions, each of unit variance
+            rows = rows @ axes[:dim].T / np.maximum(spread[:dim], spread[0] * 1e-6) * np.sqrt(len(rows))
         table[pretrained] = rows
-    norms = np.linalg.norm(table, axis=1, keepdims=True)
-    if not np.isfinite(table).all() or (norms[len(SPECIALS):] == 0).any():
-        raise EmbedlabError("the word vectors contain NaN, infinite or all-zero rows; clean them before training")
-    table = table / norms * np.sqrt(dim)
+    if unit_rows:
+        norms = np.linalg.norm(table, axis=1, keepdims=True)
+        if (norms[len(SPECIALS):] == 0).any():
+            raise EmbedlabError("the word vectors contain all-zero rows; clean them before training")
+        table = table / np.maximum(norms, 1e-12) * np.sqrt(dim)
+    else:
+        table = (table - table[len(SPECIALS):].mean(axis=0)) / np.maximum(table[len(SPECIALS):].std(axis=0), 1e-6)
+    table = table * scale
     table[0] = 0.0
     info = {"vocab": len(vocab), "pretrained": found, "random": len(vocab) - found - 1}
     logger.info("autoencoder vocabulary: %d words, %d with pretrained vectors, %d random (symbols, specials)",

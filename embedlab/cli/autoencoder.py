@@ -33,26 +33,41 @@ def register_train(tsub: Any) -> None:
     p.add_argument("--valid", type=Path, default=None, metavar="FILE", help="validation sentences (default: the "
                    "corpus's valid split, or its last sentences)")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="model folder (also checkpoints, metrics)")
-    p.add_argument("--cell", choices=["residual", "gru"], default=C.cell, help="recurrent cell (default residual)")
-    p.add_argument("--hidden", type=int, default=C.hidden, help=f"recurrent width (default {C.hidden})")
-    p.add_argument("--sentence-dim", type=int, default=C.sentence_dim, help=f"sentence vector size (default {C.sentence_dim})")
-    p.add_argument("--extra-blocks", type=int, default=C.extra_blocks, help="extra residual blocks per step (default 0)")
-    p.add_argument("--dropout", type=float, default=C.dropout, help=f"after the read-out and in the decoder (default {C.dropout}; the paper 0.5 for long runs)")
-    p.add_argument("--max-length", type=int, default=C.max_length, help=f"longest training sentence in words (default {C.max_length})")
-    p.add_argument("--vocab", type=int, default=C.max_vocab, help=f"most frequent corpus words kept (default {C.max_vocab})")
-    p.add_argument("--match-drop", type=float, default=C.match_drop, metavar="P",
+    p.add_argument("--preset", choices=["cpu", "paper"], default="cpu",
+                   help="cpu (default): the design that reconstructs on a CPU (reduced word vectors, a decoder "
+                   "that also reads the previous word, a length curriculum); paper: the reference code's wiring "
+                   "and settings at the width you give (--hidden); the options below override either")
+    p.add_argument("--cell", choices=["residual", "gru"], default=None, help="recurrent cell (default residual)")
+    p.add_argument("--hidden", type=int, default=None, help=f"recurrent width (default {C.hidden})")
+    p.add_argument("--sentence-dim", type=int, default=None, help=f"sentence vector size (default {C.sentence_dim}; "
+                   "paper preset: --hidden)")
+    p.add_argument("--word-dim", type=int, default=None, help=f"reduce the word vectors to their top N whitened "
+                   f"principal directions (default {C.word_dim}; paper preset: all)")
+    p.add_argument("--decoder-input", choices=["sentence", "position", "previous"], default=None,
+                   help=f"what the decoder reads besides the sentence vector (default {C.decoder_input}; paper: "
+                   "sentence = the sentence vector only)")
+    p.add_argument("--extra-blocks", type=int, default=None, help="extra residual blocks per step (default 0)")
+    p.add_argument("--dropout", type=float, default=None, help=f"after the read-out and in the decoder (default {C.dropout}; the paper 0.5 for long runs)")
+    p.add_argument("--max-length", type=int, default=None, help=f"longest training sentence in words (default {C.max_length}; paper: 59)")
+    p.add_argument("--curriculum-steps", type=int, default=None, metavar="STEPS", help="grow the longest training "
+                   f"sentence from {C.curriculum_start} words to --max-length over this many steps (default {C.curriculum_steps}; 0 = off)")
+    p.add_argument("--vocab", dest="max_vocab", type=int, default=None, help=f"most frequent corpus words kept (default {C.max_vocab})")
+    p.add_argument("--match-drop", type=float, default=None, metavar="P",
                    help="probability of dropping an already-right position from the loss (default 1; 0 = off)")
-    p.add_argument("--loss", choices=["mse", "cosine"], default=C.loss, help="regression loss (default mse)")
-    p.add_argument("--no-whiten", dest="whiten", action="store_false",
+    p.add_argument("--loss", choices=["mse", "cosine"], default=None, help="regression loss (default mse)")
+    p.add_argument("--no-whiten", dest="whiten", action="store_const", const=False, default=None,
                    help="only centre the word vectors (default: centre and whiten them, which learns faster)")
-    p.add_argument("--lr", type=float, default=C.lr, help=f"Adam learning rate (default {C.lr:g})")
-    p.add_argument("--lr-decay", type=float, default=C.lr_decay, help=f"lr multiplier per step (default {C.lr_decay})")
-    p.add_argument("--batch-size", type=int, default=C.batch_size, help=f"sentences per step (default {C.batch_size})")
-    p.add_argument("--epochs", type=int, default=C.epochs, help="passes over the corpus (default 1)")
+    p.add_argument("--lr", type=float, default=None, help=f"Adam learning rate (default {C.lr:g}; paper 4.2e-5)")
+    p.add_argument("--warmup", dest="warmup_steps", type=int, default=None, metavar="STEPS",
+                   help=f"linear learning-rate warm-up (default {C.warmup_steps})")
+    p.add_argument("--lr-decay", type=float, default=None, help=f"lr multiplier per step (default {C.lr_decay})")
+    p.add_argument("--grad-clip", type=float, default=None, help=f"gradient-norm clipping (default {C.grad_clip}; paper: 0 = off)")
+    p.add_argument("--batch-size", type=int, default=None, help=f"sentences per step (default {C.batch_size})")
+    p.add_argument("--epochs", type=int, default=None, help=f"passes over the corpus (default {C.epochs})")
     p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps")
     p.add_argument("--max-sentences", type=int, default=None, help="train on the first N usable sentences only")
-    p.add_argument("--eval-every", type=int, default=C.eval_every, metavar="STEPS", help=f"validate every N steps (default {C.eval_every})")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--eval-every", type=int, default=None, metavar="STEPS", help=f"validate every N steps (default {C.eval_every})")
+    p.add_argument("--seed", type=int, default=None)
     p.set_defaults(func=cmd_train)
 
 
@@ -110,16 +125,14 @@ def _lines(source: str) -> list[str]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from embedlab.autoencoder.training import AutoencoderTrainConfig, train_autoencoder
+    from dataclasses import fields
+
+    from embedlab.autoencoder.training import AutoencoderTrainConfig, preset, train_autoencoder
     from embedlab.loading import load_vectors
     from embedlab.train.loop import is_main_process
 
-    config = AutoencoderTrainConfig(hidden=args.hidden, sentence_dim=args.sentence_dim, cell=args.cell,
-                                    extra_blocks=args.extra_blocks, dropout=args.dropout, batch_size=args.batch_size,
-                                    lr=args.lr, lr_decay=args.lr_decay, max_length=args.max_length, max_vocab=args.vocab,
-                                    match_drop=args.match_drop, loss=args.loss, whiten=args.whiten, epochs=args.epochs,
-                                    max_steps=args.max_steps, eval_every=args.eval_every,
-                                    max_sentences=args.max_sentences, seed=args.seed)
+    names = {f.name for f in fields(AutoencoderTrainConfig)}
+    config = preset(args.preset, **{k: v for k, v in vars(args).items() if k in names and v is not None})
     model, report = train_autoencoder(config, load_vectors(args.vectors), args.corpus, args.out, valid=args.valid,
                                       progress=not args.quiet)
     if not is_main_process():

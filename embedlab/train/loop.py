@@ -63,6 +63,7 @@ class LoopConfig:
     Attributes:
         epochs: passes over the batch stream.
         max_steps: stop after this many optimizer steps in total (quick runs).
+        max_minutes: stop once training has taken this long in total (over resumes; a time budget).
         checkpoint_every: save every N steps (and at the end of each epoch); 0 = epoch ends only.
         log_every: write a line to ``metrics.jsonl`` every N steps.
         grad_clip: clip the gradient norm to this (0 = off; sparse gradients are never clipped).
@@ -72,6 +73,7 @@ class LoopConfig:
         anneal: multiply the learning rates by this when a validation does not improve (1 = never).
         min_lr: never anneal below this learning rate.
         lr_decay: multiply the learning rates by this after every step (a slow exponential decay).
+        warmup_steps: scale the learning rates by (step + 1) / warmup_steps over the first steps.
         perplexity: also show exp(loss) (for language models, whose loss is the mean NLL).
 
     A task may also define ``log_stats() -> dict[str, float]`` (running figures such as a match rate,
@@ -80,6 +82,7 @@ class LoopConfig:
 
     epochs: int = 1
     max_steps: int | None = None
+    max_minutes: float | None = None
     checkpoint_every: int = 1000
     log_every: int = 100
     grad_clip: float = 0.0
@@ -89,6 +92,7 @@ class LoopConfig:
     anneal: float = 1.0
     min_lr: float = 0.0
     lr_decay: float = 1.0
+    warmup_steps: int = 0
     perplexity: bool = False
 
 
@@ -170,10 +174,16 @@ def _shared_score(score: float | None, world: int) -> float:
     return float(score)
 
 
+def _scale_lr(opt: torch.optim.Optimizer, factor: float) -> None:
+    if factor != 1.0:
+        for group in opt.param_groups:
+            group["lr"] *= factor
+
+
 def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = None, *,
           steps_per_epoch: int | None = None,
           on_epoch_end: Callable[[int], None] | None = None,
-          evaluate: Callable[[nn.Module], float] | None = None,
+          evaluate: Callable[[nn.Module], float | tuple[float, dict[str, float]]] | None = None,
           on_best: Callable[[float], None] | None = None) -> LoopResult:
     """Run ``task`` to the end, resuming from ``out_dir/checkpoint`` when one is there.
 
@@ -184,7 +194,8 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
         out_dir: where ``checkpoint/`` and ``metrics.jsonl`` go (``None``: no checkpoints).
         steps_per_epoch: for the progress bar's ETA, when known.
         on_epoch_end: called with the epoch number after each epoch.
-        evaluate: validation score of the (unwrapped) model; run on rank 0 in eval mode, no grad.
+        evaluate: validation score of the (unwrapped) model, or (score, other figures to record with
+            it); run on rank 0 in eval mode, no grad.
         on_best: called on rank 0 with the score whenever it improves (save the model there).
 
     Raises:
@@ -222,17 +233,20 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
         if evaluate is None:
             return
         score: float | None = None
+        extras: dict[str, float] = {}
         if rank == 0:
             was_training = task.model.training
             task.model.eval()
             with torch.no_grad():
-                score = float(evaluate(task.model))
+                result = evaluate(task.model)
             task.model.train(was_training)
+            score, extras = (float(result[0]), result[1]) if isinstance(result, tuple) else (float(result), {})
         score = _shared_score(score, world)
         best = position["best"]
         improved = best is None or (score < best if config.eval_mode == "min" else score > best)
         lr = optimizers[0].param_groups[0]["lr"] if optimizers else math.nan
-        record = {"step": int(position["global_step"]), "epoch": int(position["epoch"]), "score": score, "lr": lr}
+        record = {"step": int(position["global_step"]), "epoch": int(position["epoch"]), "score": score, "lr": lr,
+                  "seconds": round(prior_seconds + time.perf_counter() - started, 1), **extras}
         position["evaluations"].append(record)
         if metrics is not None:
             metrics.write(json.dumps({"validation": score, **record}) + "\n")
@@ -267,6 +281,9 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
                     continue
                 if config.max_steps is not None and position["global_step"] >= config.max_steps:
                     break
+                if (config.max_minutes is not None
+                        and prior_seconds + time.perf_counter() - started >= 60 * config.max_minutes):
+                    break
                 model.train()
                 loss = task.loss(model, batch)
                 if not torch.isfinite(loss):
@@ -278,11 +295,11 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
                 if config.grad_clip > 0:
                     dense = [p for p in model.parameters() if p.grad is not None and not p.grad.is_sparse]
                     torch.nn.utils.clip_grad_norm_(dense, config.grad_clip)
+                warm = min(1.0, (position["global_step"] + 1) / config.warmup_steps) if config.warmup_steps else 1.0
                 for opt in optimizers:
+                    _scale_lr(opt, warm)
                     opt.step()
-                    if config.lr_decay != 1.0:
-                        for group in opt.param_groups:
-                            group["lr"] *= config.lr_decay
+                    _scale_lr(opt, config.lr_decay / warm)
                 last = float(loss.detach())
                 losses.append(last)
                 units_done += _units(task, batch)
@@ -324,7 +341,7 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
                 if on_epoch_end is not None and rank == 0:
                     on_epoch_end(epoch)
                 continue
-            break  # max_steps reached
+            break  # max_steps or max_minutes reached
         if evaluate is not None and (not position["evaluations"]
                                      or position["evaluations"][-1]["step"] != position["global_step"]):
             validate()  # a run cut short by max_steps still gets its final score

@@ -186,7 +186,7 @@ def test_match_drop_removes_matched_positions_and_padding_from_the_loss() -> Non
     batch = next(task.batches(0, 0, 1))
     reversed_ids, lengths, targets = batch
     assert targets.tolist() in ([[3, 4, 5, 2], [6, 7, 2, 0]], [[6, 7, 2, 0], [3, 4, 5, 2]])
-    predicted = model(reversed_ids, lengths, targets.size(1)).detach()
+    predicted = model(reversed_ids, lengths, targets).detach()
     valid = targets != 0
     per_position = (predicted - model.table[targets]).pow(2).sum(-1)
     matched = _brute_nearest(model.table, predicted[valid]) == targets[valid]
