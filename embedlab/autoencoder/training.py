@@ -320,7 +320,7 @@ def train_autoencoder(config: AutoencoderTrainConfig, vectors: Any, corpus: Iter
         "valid_exact": evaluate_reconstruction(best, valid_ids).exact, "steps": result.steps, "seconds": seconds, "total_seconds": result.total_seconds,
         "params": module.num_parameters(), "sentences": len(sentences),
         "skipped": skipped, "table": table_info, "matchdrop_seconds": task.matchdrop_seconds,
-        "evaluations": result.evaluations, "config": asdict(config),
+        "evaluations": result.evaluations, "config": asdict(config), "resumed_from": result.resumed_from,
     }
     report["tokens_per_s"] = task.tokens_trained * world / seconds if seconds > 0 else None
     if task.nearest is not None:

@@ -83,7 +83,13 @@ def register(sub: Any) -> None:
     d.add_argument("model", type=Path, help="autoencoder folder")
     d.add_argument("-i", "--input", type=Path, required=True, help=".npy array of sentence vectors")
     d.add_argument("--max-words", type=int, default=None, help="stop each sentence after this many words")
+    _beam_option(d)
     d.set_defaults(func=cmd_decode)
+
+
+def _beam_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--beam", type=int, default=1, help="beam width for a decoder that reads the previous word "
+                   "(default 1 = greedy; 4 is slower and more often exact)")
 
 
 def register_eval(esub: Any) -> None:
@@ -95,13 +101,19 @@ def register_eval(esub: Any) -> None:
     r.add_argument("--limit", type=int, default=None, help="score the first N sentences only")
     r.add_argument("--plot", type=Path, default=None, metavar="PNG", help="write the accuracy-by-length plot here")
     r.add_argument("--json", type=Path, default=None, help="also write the scores as JSON")
+    _beam_option(r)
     r.set_defaults(func=cmd_eval)
 
 
-def _load(path: Path) -> Any:
+def _load(path: Path, beam: int = 1) -> Any:
     from embedlab.autoencoder.model import SentenceAutoencoder
+    from embedlab.errors import EmbedlabError
 
-    return SentenceAutoencoder.load(path)
+    if beam < 1:
+        raise EmbedlabError(f"--beam must be 1 (greedy) or more, got {beam}")
+    model = SentenceAutoencoder.load(path)
+    model.beam = beam
+    return model
 
 
 def _lines(source: str) -> list[str]:
@@ -162,7 +174,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
 
     from embedlab.errors import DataError
 
-    model = _load(args.model)
+    model = _load(args.model, args.beam)
     try:
         vectors = np.load(args.input, allow_pickle=False)
     except (OSError, ValueError) as exc:
@@ -176,7 +188,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from embedlab.autoencoder.metrics import evaluate_reconstruction
     from embedlab.data.corpus import resolve_corpus
 
-    model = _load(args.model)
+    model = _load(args.model, args.beam)
     corpus, _ = resolve_corpus(args.text, split="test")
     sentences = list(corpus)[: args.limit]
     report = evaluate_reconstruction(model, sentences, examples=3)

@@ -284,6 +284,16 @@ def test_cli_train_encode_decode_and_eval(tmp_path, capsys: pytest.CaptureFixtur
     assert len(decoded) == 20 and all(len(line.split()) <= 3 for line in decoded)
     model = SentenceAutoencoder.load(out)
     assert decoded[0] == model.decode(vectors[:1], max_words=3)[0]
+    assert main(["decode", str(out), "-i", str(tmp_path / "v.npy"), "--beam", "3"]) == 0
+    model.beam = 3
+    assert capsys.readouterr().out.splitlines() == model.decode(vectors)
+    model.beam = 1
+    assert main(["decode", str(out), "-i", str(tmp_path / "v.npy"), "--beam", "0"]) == 2
+    assert "--beam" in capsys.readouterr().err
+    assert main(["-q", "train", "autoencoder", "--preset", "paper", "--vectors", str(tmp_path / "v.txt"), "--corpus",
+                 str(text), "--valid", str(text), "--out", str(tmp_path / "paper"), "--hidden", "16", "--max-steps", "2"]) == 0
+    paper = json.loads((tmp_path / "paper" / "config.json").read_text())
+    assert (paper["decoder_input"], paper["output_tanh"], paper["sentence_dim"], paper["word_dim"]) == ("sentence", True, 16, 12)
     assert main(["eval", "reconstruction", str(out), "--text", str(text), "--plot", str(tmp_path / "p.png"),
                  "--json", str(tmp_path / "r.json")]) == 0
     scores = json.loads((tmp_path / "r.json").read_text())
