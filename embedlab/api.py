@@ -55,7 +55,7 @@ def _corpus_paths(corpus: Corpus) -> tuple[Iterable[str], list[Path]]:
 
 def distill(teacher: str = "minilm", corpus: Corpus = "en-mix", *, method: Literal["x2static", "pooled"] = "x2static",
             variant: Literal["sent", "para"] = "sent", out: str | Path | None = None,
-            max_sentences: int | None = None, min_count: int = 10, progress: bool = True,
+            max_sentences: int | None = None, min_count: int = 10, progress: bool = True, overwrite: bool = False,
             **settings: Any) -> StaticEmbeddings:
     """Static word vectors distilled from a contextual teacher.
 
@@ -65,17 +65,22 @@ def distill(teacher: str = "minilm", corpus: Corpus = "en-mix", *, method: Liter
             (each corpus word through the teacher alone, model2vec's recipe).
         variant: X2Static's context: a sentence (``sent``) or a paragraph (``para``).
         settings: ``StaticTrainConfig`` fields (``dim``, ``epochs``, ``lr``, ``negatives``, ...) for x2static.
+        overwrite: replace what ``out`` holds; without it, only the same run resumes there (every
+            ``train_*`` function takes it too; ``embedlab.train.run_folder``).
     """
     from embedlab.teachers.contextual import load_teacher
 
     model = load_teacher(teacher)
     texts, paths = _corpus_paths(corpus)
     if method == "pooled":
-        from embedlab.static.pooled import corpus_vocabulary, distill_pooled
+        from embedlab.static.pooled import claim_pooled, corpus_vocabulary, distill_pooled
 
         if settings:
             raise EmbedlabError(f"pooled distillation takes no settings besides min_count; got {sorted(settings)}")
         words, counts = corpus_vocabulary(texts, min_count, max_sentences=max_sentences, progress=progress)
+        if out is not None:
+            claim_pooled(out, model.name, words, counts, {"min_count": min_count, "max_sentences": max_sentences},
+                         overwrite)
         kv = distill_pooled(model, words, counts, progress=progress)
         if out is not None:
             kv.save(out)
@@ -87,11 +92,11 @@ def distill(teacher: str = "minilm", corpus: Corpus = "en-mix", *, method: Liter
 
     config = config_from(StaticTrainConfig, settings, min_count=min_count)
     return distill_x2static(model, texts, paths, variant=variant, config=config, out_dir=out,
-                            max_sentences=max_sentences, progress=progress).vectors
+                            max_sentences=max_sentences, progress=progress, overwrite=overwrite).vectors
 
 
 def train_cbow(corpus: Corpus = "en-mix", *, out: str | Path | None = None, max_sentences: int | None = None,
-               progress: bool = True, **settings: Any) -> StaticEmbeddings:
+               progress: bool = True, overwrite: bool = False, **settings: Any) -> StaticEmbeddings:
     """Classic CBOW with negative sampling (the baseline X2Static improves on); ``settings`` are
     ``StaticTrainConfig`` fields."""
     from embedlab.static.pipeline import train_cbow as run_cbow
@@ -100,21 +105,22 @@ def train_cbow(corpus: Corpus = "en-mix", *, out: str | Path | None = None, max_
     texts, paths = _corpus_paths(corpus)
     settings.setdefault("epochs", 5)  # word2vec's default, as on the command line; X2Static's is 1
     return run_cbow(texts, paths, config=config_from(StaticTrainConfig, settings, method="cbow"), out_dir=out,
-                    max_sentences=max_sentences, progress=progress).vectors
+                    max_sentences=max_sentences, progress=progress, overwrite=overwrite).vectors
 
 
 def train_lm(corpus: Corpus = "en-mix", *, out: str | Path | None = None, progress: bool = True,
-             **settings: Any) -> LanguageModel:
+             overwrite: bool = False, **settings: Any) -> LanguageModel:
     """A recurrent language model (RNN/LSTM/GRU, tying, projection regularization; docs/METHODS.md B);
     ``settings`` are ``LMTrainConfig`` fields (``cell``, ``tied``, ``hidden``, ``max_tokens``, ...)."""
     from embedlab.lm.training import LMTrainConfig, train_language_model
 
-    return train_language_model(config_from(LMTrainConfig, settings), corpus, out, progress=progress)[0]
+    return train_language_model(config_from(LMTrainConfig, settings), corpus, out, progress=progress,
+                                overwrite=overwrite)[0]
 
 
 def train_autoencoder(vectors: str | Path | StaticEmbeddings, corpus: Corpus = "en-mix", *,
                       out: str | Path | None = None, preset: Literal["cpu", "paper"] = "cpu", progress: bool = True,
-                      **settings: Any) -> SentenceAutoencoder:
+                      overwrite: bool = False, **settings: Any) -> SentenceAutoencoder:
     """The invertible sentence autoencoder over word vectors (a path, a name such as
     ``googlenews-13k``, or ``StaticEmbeddings``; docs/METHODS.md D). ``preset``: ``cpu`` (the design
     that reconstructs on a CPU) or ``paper`` (the reference code's settings); ``settings`` are
@@ -126,24 +132,26 @@ def train_autoencoder(vectors: str | Path | StaticEmbeddings, corpus: Corpus = "
 
     config_from(AutoencoderTrainConfig, settings)   # a misspelt setting: an error naming the valid ones
     table = load_vectors(vectors) if isinstance(vectors, (str, Path)) else vectors
-    return run(preset_config(preset, **settings), table, corpus, out, progress=progress)[0]
+    return run(preset_config(preset, **settings), table, corpus, out, progress=progress, overwrite=overwrite)[0]
 
 
 def train_simcse(encoder: str = "minilm", corpus: Corpus = "en-mix", *, vectors: str | Path | None = None,
-                 out: str | Path | None = None, progress: bool = True, **settings: Any) -> TrainableEncoder:
+                 out: str | Path | None = None, progress: bool = True, overwrite: bool = False,
+                 **settings: Any) -> TrainableEncoder:
     """SimCSE (docs/METHODS.md E) on ``encoder``: ``minilm``, ``rnn`` or ``bag`` (the word encoders start
     from ``vectors``); ``settings`` are ``ContrastiveTrainConfig`` fields."""
-    return _contrastive("simcse", encoder, corpus, vectors, out, progress, settings)
+    return _contrastive("simcse", encoder, corpus, vectors, out, progress, overwrite, settings)
 
 
 def train_diffcse(encoder: str = "minilm", corpus: Corpus = "en-mix", *, vectors: str | Path | None = None,
-                  out: str | Path | None = None, progress: bool = True, **settings: Any) -> TrainableEncoder:
+                  out: str | Path | None = None, progress: bool = True, overwrite: bool = False,
+                  **settings: Any) -> TrainableEncoder:
     """DiffCSE (docs/METHODS.md E): SimCSE plus replaced-token detection conditioned on the sentence vector."""
-    return _contrastive("diffcse", encoder, corpus, vectors, out, progress, settings)
+    return _contrastive("diffcse", encoder, corpus, vectors, out, progress, overwrite, settings)
 
 
 def _contrastive(method: str, encoder: str, corpus: Corpus, vectors: str | Path | None, out: str | Path | None,
-                 progress: bool, settings: dict[str, Any]) -> TrainableEncoder:
+                 progress: bool, overwrite: bool, settings: dict[str, Any]) -> TrainableEncoder:
     from embedlab.contrastive.encoders import build_encoder
     from embedlab.contrastive.training import ContrastiveTrainConfig, train_contrastive
     from embedlab.data.corpus import corpus_texts
@@ -155,11 +163,12 @@ def _contrastive(method: str, encoder: str, corpus: Corpus, vectors: str | Path 
     if encoder in ("rnn", "bag"):
         texts = [t for _, t in zip(range(config.max_sentences or 100_000), corpus_texts(corpus), strict=False)]
     model = build_encoder(encoder, texts=texts, vectors=table)
-    return train_contrastive(model, config, corpus, out, progress=progress)[0]
+    return train_contrastive(model, config, corpus, out, progress=progress, overwrite=overwrite)[0]
 
 
 def train_classifier(texts: Sequence[str], labels: Sequence[Any], *, vectors: str | Path | None = None,
-                     out: str | Path | None = None, progress: bool = True, **settings: Any) -> TextClassifier:
+                     out: str | Path | None = None, progress: bool = True, overwrite: bool = False,
+                     **settings: Any) -> TextClassifier:
     """A biRNN text classifier; ``settings`` are ``ClassifierTrainConfig`` fields."""
     from embedlab.loading import load_vectors
     from embedlab.supervised.classification import ClassifierTrainConfig
@@ -167,16 +176,17 @@ def train_classifier(texts: Sequence[str], labels: Sequence[Any], *, vectors: st
 
     table = load_vectors(vectors) if vectors is not None else None
     return run(texts, labels, config_from(ClassifierTrainConfig, settings), vectors=table, out_dir=out,
-               progress=progress)[0]
+               progress=progress, overwrite=overwrite)[0]
 
 
 def train_tagger(train: Sequence[TaggedSentence], valid: Sequence[TaggedSentence], *,
                  vectors: str | Path | None = None, out: str | Path | None = None, progress: bool = True,
-                 **settings: Any) -> Tagger:
+                 overwrite: bool = False, **settings: Any) -> Tagger:
     """A biRNN part-of-speech tagger; ``settings`` are ``TaggerTrainConfig`` fields."""
     from embedlab.loading import load_vectors
     from embedlab.supervised.tagging import TaggerTrainConfig
     from embedlab.supervised.tagging import train_tagger as run
 
     table = load_vectors(vectors) if vectors is not None else None
-    return run(train, valid, config_from(TaggerTrainConfig, settings), vectors=table, out_dir=out, progress=progress)[0]
+    return run(train, valid, config_from(TaggerTrainConfig, settings), vectors=table, out_dir=out, progress=progress,
+               overwrite=overwrite)[0]

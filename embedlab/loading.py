@@ -21,16 +21,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import re
-import socket
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
 from embedlab.errors import ModelFormatError
 from embedlab.io.folder import CONFIG_NAME, read_config
+from embedlab.teachers.names import NAMED_TEACHERS, hub_reachable, require_hub_name
 
 if TYPE_CHECKING:
     from embedlab.autoencoder.model import SentenceAutoencoder
@@ -48,8 +45,6 @@ Model = Union["StaticEmbeddings", "LanguageModel", "SentenceAutoencoder", "TextC
               "TrainableEncoder", "TransformerEncoder", "Model2VecEncoder", "Teacher"]
 Loader = Callable[[Path, dict[str, Any]], Any]
 
-HUB_HOST = ("huggingface.co", 443)
-HUB_TIMEOUT_S = 3.0
 
 
 # --- one loader per model_type (each family builds its own class) ---------------------------------
@@ -261,7 +256,6 @@ def embedlab_module_folder(path: Path) -> Path | None:
 
 def _load_name(name: str, device: str | None) -> Any:
     from embedlab.data.registry import DATASETS
-    from embedlab.teachers.contextual import NAMED_TEACHERS
 
     if name == "minilm":
         from embedlab.teachers.sentence_transformer import TransformerEncoder
@@ -280,41 +274,9 @@ def _load_name(name: str, device: str | None) -> Any:
             fetch(spec.name)
         path = dataset_path(spec.name)
         return load(path / spec.files[0] if path.is_dir() else path)
-    if Path(name).is_absolute() or name.startswith((".", "~")) or name.count("/") > 1:  # a path, not a hub name
-        raise ModelFormatError(f"{name}: no such file or folder, so not a model folder or vectors file")
-    hub_like = re.fullmatch(r"[\w.-]+(/[\w.-]+)?", name) is not None
-    if not hub_like or not hub_reachable():
-        why = "the Hugging Face hub is not reachable from here" if hub_like else "it is not a hub model name either"
-        raise ModelFormatError(f"{name!r}: no such file or folder, and {why}. Names that need no network: "
-                               f"{', '.join(local_names())}; or give the path of a model folder or vectors file")
+    require_hub_name(name, probe=lambda: hub_reachable())  # looked up here, so tests can replace it
     from embedlab.teachers.sentence_transformer import TransformerEncoder
 
     return TransformerEncoder.load(name, device=device)
 
 
-def local_names() -> list[str]:
-    """The names ``load`` opens with no network: packaged models and vectors datasets."""
-    from embedlab.data.registry import DATASETS
-    from embedlab.teachers.contextual import NAMED_TEACHERS
-
-    return [*NAMED_TEACHERS, *sorted(n for n, s in DATASETS.items() if s.kind == "vectors")]
-
-
-def hub_reachable(timeout: float = HUB_TIMEOUT_S) -> bool:
-    """Whether the Hugging Face hub answers within ``timeout`` seconds (DNS included); False when the
-    user has set ``HF_HUB_OFFLINE``. A daemon thread bounds the lookup, which sockets alone cannot."""
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
-        return False
-    result: list[bool] = []
-
-    def probe() -> None:
-        try:
-            socket.create_connection(HUB_HOST, timeout=timeout).close()
-            result.append(True)
-        except OSError:
-            result.append(False)
-
-    worker = threading.Thread(target=probe, daemon=True)
-    worker.start()
-    worker.join(timeout)
-    return bool(result and result[0])

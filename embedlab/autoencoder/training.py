@@ -31,6 +31,8 @@ from embedlab.errors import EmbedlabError
 from embedlab.train.best import KeepBest
 from embedlab.train.loop import LoopConfig, distributed, train
 from embedlab.train.optim import adam
+from embedlab.train.run_folder import RunIdentity, claim_folder, fingerprint
+from embedlab.train.settings_check import check_module_memory, check_settings
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +109,9 @@ class AutoencoderTrainConfig:
     warmup_steps: int = 200
     curriculum_steps: int = 0
     curriculum_start: int = 5
+
+    def __post_init__(self) -> None:
+        check_settings(self)
 
     def model_config(self, vocab_size: int, word_dim: int) -> AutoencoderConfig:
         return AutoencoderConfig(vocab_size=vocab_size, word_dim=word_dim, hidden=self.hidden,
@@ -258,14 +263,15 @@ def tokenize_corpus(texts: Iterable[str], tokenizer: WordTokenizer, max_length: 
 
 def train_autoencoder(config: AutoencoderTrainConfig, vectors: Any, corpus: Iterable[str] | str | Path = "en-mix",
                       out_dir: str | Path | None = None, *, valid: Iterable[str] | str | Path | None = None,
-                      progress: bool = True) -> tuple[SentenceAutoencoder, dict[str, Any]]:
+                      progress: bool = True, overwrite: bool = False) -> tuple[SentenceAutoencoder, dict[str, Any]]:
     """Train an autoencoder on a corpus over the given word vectors; return the best and a report.
 
     Args:
         vectors: a ``StaticEmbeddings`` (``embedlab.load_vectors`` reads folders and word2vec files).
         corpus: a registered corpus (its train split), a text file, or lines.
         out_dir: the model folder (best model, ``checkpoint/``, ``metrics.jsonl``, ``report.json``);
-            a run killed there resumes when called again with the same arguments.
+            a run killed there resumes when called again with the same arguments; other arguments
+            are refused unless ``overwrite`` (``embedlab.train.run_folder``).
         valid: held-out lines for validation; default: a registered corpus's valid split, otherwise
             the last ``eval_sentences`` training sentences (kept out of training).
 
@@ -288,6 +294,12 @@ def train_autoencoder(config: AutoencoderTrainConfig, vectors: Any, corpus: Iter
     vocab, table, table_info = build_table(sentences, vectors, max_vocab=config.max_vocab, min_count=config.min_count,
                                            lowercase=lowercase, whiten=config.whiten, dim=config.word_dim,
                                            unit_rows=config.unit_rows, scale=config.target_scale, seed=config.seed)
+    if out_dir is not None:
+        data = fingerprint([*(" ".join(t) for t in sentences), "", *(" ".join(t) for t in valid_tokens),
+                            np.ascontiguousarray(table).tobytes()], "sentences and word vectors")
+        claim_folder(out_dir, RunIdentity("autoencoder", asdict(config), data), overwrite=overwrite)
+    check_module_memory(lambda: RecurrentAutoencoder(config.model_config(len(vocab), table.shape[1])),
+                        "this autoencoder", "lower --hidden, --sentence-dim or --max-vocab")
     module = RecurrentAutoencoder(config.model_config(len(vocab), table.shape[1]))
     module.table.copy_(torch.from_numpy(table))
     ids = [np.asarray(vocab.encode(tokens), dtype=np.int64) for tokens in sentences]

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from embedlab.cli.options import add_overwrite
+
 AUTOENCODER_HELP = """Train an invertible sentence embedding: a recurrent autoencoder (Wilkerson 2023) that reads a
 sentence reversed into one vector and regresses the sentence's word vectors back out of it (no
 softmax), decoded by the nearest word. Any word vectors work:
@@ -33,6 +35,7 @@ def register_train(tsub: Any) -> None:
     p.add_argument("--valid", type=Path, default=None, metavar="FILE", help="validation sentences (default: the "
                    "corpus's valid split, or its last sentences)")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="model folder (also checkpoints, metrics)")
+    add_overwrite(p)
     p.add_argument("--preset", choices=["cpu", "paper"], default="cpu",
                    help="cpu (default): the design that reconstructs on a CPU (reduced word vectors, a decoder "
                    "that also reads the previous word, a length curriculum); paper: the reference code's wiring "
@@ -146,7 +149,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     names = {f.name for f in fields(AutoencoderTrainConfig)}
     config = preset(args.preset, **{k: v for k, v in vars(args).items() if k in names and v is not None})
     model, report = train_autoencoder(config, load_vectors(args.vectors), args.corpus, args.out, valid=args.valid,
-                                      progress=not args.quiet)
+                                      progress=not args.quiet, overwrite=args.overwrite)
     if not is_main_process():
         return 0
     print(f"wrote {args.out}: {report['params']:,} parameters, {report['steps']:,} steps in {report['seconds']:.0f} s "

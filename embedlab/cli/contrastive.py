@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from embedlab.cli.options import add_overwrite
+
 CONTRASTIVE_HELP = """Train a sentence encoder with {name} on your own text.
 
 Encoders: minilm (the packaged all-MiniLM-L6-v2, adapted), transformer (--model FOLDER or hub name),
@@ -77,6 +79,7 @@ def register_train(tsub: Any) -> None:
         p.add_argument("--eval-every", type=int, default=C.eval_every, metavar="STEPS",
                        help=f"STS12 validation every N steps (default {C.eval_every})")
         p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+        add_overwrite(p)
         p.add_argument("--seed", type=int, default=0)
         p.set_defaults(func=cmd_train, method=cmd)
 
@@ -99,6 +102,7 @@ def register_train(tsub: Any) -> None:
     m.add_argument("--max-sentences", type=int, default=None, help="train on the first N sentences only")
     m.add_argument("--eval-every", type=int, default=M.eval_every, help=f"(default {M.eval_every})")
     m.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder (a Hugging Face masked LM)")
+    add_overwrite(m)
     m.add_argument("--seed", type=int, default=0)
     m.set_defaults(func=cmd_mlm)
 
@@ -137,7 +141,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = ContrastiveTrainConfig(method=args.method, head=args.head, temperature=args.temperature, lr=args.lr,
                                     batch_size=args.batch_size, max_length=args.max_length, epochs=args.epochs,
                                     max_steps=args.max_steps, eval_every=args.eval_every, seed=args.seed, **extra)
-    best, report = train_contrastive(encoder, config, texts, args.out, triplets=triplets, progress=not args.quiet)
+    best, report = train_contrastive(encoder, config, texts, args.out, triplets=triplets, progress=not args.quiet,
+                                     overwrite=args.overwrite)
     if not is_main_process():
         return 0
     test = evaluate_sts_sets(best, ["sts14-onwn", "sts14-headlines"])
@@ -161,7 +166,8 @@ def cmd_mlm(args: argparse.Namespace) -> int:
     config = MLMTrainConfig(hidden=args.hidden, layers=args.layers, heads=args.heads, max_vocab=args.vocab, lr=args.lr,
                             batch_size=args.batch_size, max_steps=args.max_steps, max_sentences=args.max_sentences,
                             eval_every=args.eval_every, seed=args.seed)
-    _, report = train_mlm(config, args.tokenizer, args.corpus, args.out, progress=not args.quiet)
+    _, report = train_mlm(config, args.tokenizer, args.corpus, args.out, progress=not args.quiet,
+                          overwrite=args.overwrite)
     if is_main_process():
         print(f"wrote {args.out}: {report['steps']:,} steps in {report['seconds']:.0f} s; held-out masked-token "
               f"accuracy {100 * (report['valid_masked_accuracy'] or 0):.1f}% (vocabulary {report['vocab_size']:,})")

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from embedlab.cli.options import add_overwrite
+
 LM_HELP = """Train a recurrent language model (pytorch/examples word_language_model, as a library).
 
   word level (default): the --vocab most frequent lower-cased words, the rest <unk>; every line ends
@@ -31,6 +33,7 @@ def register_train(tsub: Any) -> None:
     p.add_argument("--valid", type=Path, default=None, metavar="FILE", help="validation text (overrides the split)")
     p.add_argument("--test", type=Path, default=None, metavar="FILE", help="test text, scored at the end")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="model folder (also checkpoints, metrics)")
+    add_overwrite(p)
     p.add_argument("--level", choices=["word", "char"], default="word", help="tokens (default word)")
     p.add_argument("--vocab", type=int, default=10_000, help="vocabulary size incl. <unk> and <eos> (default 10000)")
     p.add_argument("--cell", choices=CELLS, default="lstm", help="recurrent cell (default lstm)")
@@ -101,7 +104,7 @@ def cmd_train_lm(args: argparse.Namespace) -> int:
                            batch_size=args.batch_size, bptt=args.bptt, epochs=args.epochs, max_tokens=args.max_tokens,
                            eval_every=args.eval_every, seed=args.seed)
     lm, report = train_language_model(config, args.corpus, args.out, valid=args.valid, test=args.test,
-                                      progress=not args.quiet)
+                                      progress=not args.quiet, overwrite=args.overwrite)
     if not is_main_process():
         return 0
     print(f"wrote {args.out}: {report['params']:,} parameters, {report['train_tokens']:,} training tokens "

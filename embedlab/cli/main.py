@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"embedlab {__version__}")
     verbosity = parser.add_mutually_exclusive_group()
-    verbosity.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    verbosity.add_argument("-v", "--verbose", action="count", default=0, help="more log output and the trace of an error (-vv for debug)")
     verbosity.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors, no progress bars")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     data.register(sub)
@@ -75,15 +75,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(args.verbose, args.quiet)
     try:
         return int(args.func(args) or 0)
-    except (EmbedlabError, ValueError) as exc:
-        # Errors in what the user asked for: one line, no traceback (-vv shows it).
-        if args.verbose > 1:
+    except (EmbedlabError, ValueError, OSError) as exc:
+        # Errors in what the user asked for (bad settings, a missing or unreadable file): one line,
+        # no traceback (-v shows it).
+        if args.verbose:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug in embedlab or a dependency: still one line, the trace on request
+        if args.verbose:
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {_one_line(exc)} (run again with -v for the trace, "
+              "and please report it)", file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message of ``exc`` on one line; an OSError names its file (``[Errno 2] ...: 'x'`` -> ``x: ...``)."""
+    if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
+        text = f"{exc.filename}: {exc.strerror}"
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from embedlab.cli.options import add_overwrite
+
 DISTILL_HELP = """Distill static word vectors from a transformer teacher.
 
   x2static  CBOW whose context vector is the teacher's mean token state over the sentence
@@ -23,6 +25,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--corpus", default="en-mix", help="registered corpus (embedlab data list) or a text file, "
                    "one sentence per line (default: en-mix, its train split)")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder (also holds checkpoints)")
+    add_overwrite(p)
     p.add_argument("--min-count", type=int, default=10, help="ignore rarer words (default 10, the paper's)")
     p.add_argument("--epochs", type=int, default=None,
                    help="passes over the corpus (default: 1 for x2static, the paper's; 5 for cbow)")
@@ -71,6 +74,7 @@ def register(sub: Any) -> None:
     e.add_argument("--embedding", choices=["input", "output", "tied"], default=None,
                    help="for a language model: which embedding (default: tied if tied, else input)")
     e.add_argument("--out", type=Path, default=None, metavar="DIR", help="also write an embedlab word-vector folder")
+    add_overwrite(e)
     _outputs(e)
     e.set_defaults(func=cmd_export, no_eval=True)
 
@@ -89,7 +93,7 @@ def _train_config(args: argparse.Namespace, method: str, default_epochs: int) ->
     from embedlab.static.x2static import StaticTrainConfig
 
     return StaticTrainConfig(method=method, min_count=args.min_count,  # type: ignore[arg-type]
-                             epochs=args.epochs or default_epochs, batch_size=args.batch_size, lr=args.lr,
+                             epochs=default_epochs if args.epochs is None else args.epochs, batch_size=args.batch_size, lr=args.lr,
                              negatives=args.negatives, sample=args.sample, seed=args.seed,
                              max_steps=args.max_steps, dim=getattr(args, "dim", None) if method == "cbow" else None,
                              window=getattr(args, "window", 5))
@@ -103,19 +107,26 @@ def cmd_distill(args: argparse.Namespace) -> int:
 
     progress = not args.quiet
     teacher = load_teacher(args.teacher, batch_tokens=args.batch_tokens)
+    if args.dim is not None:
+        from embedlab.static.pooled import check_pca_dim
+
+        check_pca_dim(args.dim, teacher.dim)
     corpus, paths = resolve_corpus(args.corpus)
     summary: dict[str, Any] = {"teacher": teacher.name, "method": args.method, "corpus": str(args.corpus)}
     if args.method == "x2static":
         run = distill_x2static(teacher, corpus, paths, variant=args.variant,
                                config=_train_config(args, "x2static", 1), out_dir=args.out,
-                               cache_dir=args.cache, max_sentences=args.max_sentences, progress=progress)
+                               cache_dir=args.cache, max_sentences=args.max_sentences, progress=progress,
+                               overwrite=args.overwrite)
         kv = run.vectors
         summary.update(variant=args.variant, steps=run.loop.steps, teacher_seconds=round(run.teacher_seconds, 1),
                        train_seconds=round(run.train_seconds, 1))
     else:
-        from embedlab.static.pooled import corpus_vocabulary
+        from embedlab.static.pooled import claim_pooled, corpus_vocabulary
 
         words, counts = corpus_vocabulary(corpus, args.min_count, max_sentences=args.max_sentences, progress=progress)
+        claim_pooled(args.out, teacher.name, words, counts, {"min_count": args.min_count, "max_sentences": args.max_sentences,
+                     "sif": args.sif, "dim": args.dim, "fallback": args.fallback_benchmarks}, args.overwrite)
         kv = distill_pooled(teacher, words, counts, sif_a=args.sif, progress=progress)
     if args.fallback_benchmarks:
         from embedlab.data.benchmarks import benchmark_vocabulary
@@ -135,7 +146,8 @@ def cmd_cbow(args: argparse.Namespace) -> int:
 
     corpus, paths = resolve_corpus(args.corpus)
     run = train_cbow(corpus, paths, config=_train_config(args, "cbow", 5), out_dir=args.out,
-                     cache_dir=args.cache, max_sentences=args.max_sentences, progress=not args.quiet)
+                     cache_dir=args.cache, max_sentences=args.max_sentences, progress=not args.quiet,
+                     overwrite=args.overwrite)
     summary = {"method": "cbow", "corpus": str(args.corpus), "steps": run.loop.steps,
                "train_seconds": round(run.train_seconds, 1)}
     return _finish(run.vectors, args, summary)
@@ -151,10 +163,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     model = load(path) if path.is_dir() else None
     if isinstance(model, LanguageModel):
         which = args.embedding or ("tied" if model.config.tied else "input")
-        return _finish(model.embeddings(which), args, None)  # type: ignore[arg-type]
-    if args.embedding is not None:
+        kv = model.embeddings(which)  # type: ignore[arg-type]
+    elif args.embedding is not None:
         raise ValueError(f"{path}: --embedding applies to a language model folder")
-    return _finish(load_vectors(path), args, None)
+    else:
+        kv = load_vectors(path)
+    if args.out is not None:
+        from embedlab.train.run_folder import RunIdentity, claim_folder
+
+        claim_folder(args.out, RunIdentity("export", {"source": str(path.resolve()), "embedding": args.embedding}),
+                     overwrite=args.overwrite)
+    return _finish(kv, args, None)
 
 
 def _finish(kv: Any, args: argparse.Namespace, summary: dict[str, Any] | None) -> int:
@@ -172,6 +191,10 @@ def _finish(kv: Any, args: argparse.Namespace, summary: dict[str, Any] | None) -
         kv.save_word2vec(args.word2vec, binary=args.word2vec.suffix == ".bin")
         print(f"wrote {args.word2vec}")
     if args.model2vec is not None:
+        from embedlab.train.run_folder import RunIdentity, claim_folder
+
+        source = str(Path(out).resolve()) if out is not None else str(getattr(args, "vectors", ""))
+        claim_folder(args.model2vec, RunIdentity("model2vec", {"source": source}), overwrite=args.overwrite)
         kv.save_model2vec(args.model2vec)
         print(f"wrote {args.model2vec} (model2vec / sentence-transformers folder)")
     if not args.no_eval:

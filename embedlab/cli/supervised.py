@@ -7,11 +7,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+from embedlab.cli.options import add_overwrite
+
 
 def _shared(p: argparse.ArgumentParser, *, hidden: int, epochs: int, dropout: float) -> None:
     from embedlab.blocks.recurrent import CELLS
 
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="model folder (also checkpoints, metrics)")
+
+    add_overwrite(p)
     p.add_argument("--vectors", default=None, metavar="V", help="start the word embedding from these vectors "
                    "(embedlab folder or word2vec file); --emb then defaults to their size")
     p.add_argument("--cell", choices=CELLS, default="lstm", help="recurrent cell (default lstm)")
@@ -71,7 +75,8 @@ def cmd_classifier(args: argparse.Namespace) -> int:
                                    batch_size=args.batch_size, lr=args.lr or 1e-3,
                                    freeze_embeddings=args.freeze_embeddings, seed=args.seed)
     model, report = train_classifier([texts[i] for i in train_idx], [labels[i] for i in train_idx], config,
-                                     vectors=_vectors(args.vectors), out_dir=args.out, progress=not args.quiet)
+                                     vectors=_vectors(args.vectors), out_dir=args.out, progress=not args.quiet,
+                                     overwrite=args.overwrite)
     report["test_accuracy"] = model.accuracy([texts[i] for i in test_idx], [labels[i] for i in test_idx])
     report["test_examples"] = len(test_idx)
     (Path(args.out) / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
@@ -93,7 +98,7 @@ def cmd_tagger(args: argparse.Namespace) -> int:
                                dropout=args.dropout, epochs=args.epochs, batch_size=args.batch_size,
                                lr=args.lr or 2e-3, seed=args.seed)
     tagger, report = train_tagger(split["train"], split["valid"], config, vectors=_vectors(args.vectors),
-                                  out_dir=args.out, progress=not args.quiet)
+                                  out_dir=args.out, progress=not args.quiet, overwrite=args.overwrite)
     report["test_accuracy"] = tagger.accuracy(split["test"])
     report["test_tokens"] = sum(len(s) for s in split["test"])
     line = (f"wrote {args.out}: held-out accuracy {100 * report['test_accuracy']:.2f}% on "

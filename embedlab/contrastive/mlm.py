@@ -31,6 +31,8 @@ from embedlab.errors import EmbedlabError, require
 from embedlab.train.best import KeepBest
 from embedlab.train.loop import LoopConfig, distributed, train
 from embedlab.train.optim import adam
+from embedlab.train.run_folder import RunIdentity, claim_folder, fingerprint
+from embedlab.train.settings_check import check_settings
 
 
 @dataclass
@@ -52,6 +54,9 @@ class MLMTrainConfig:
     max_sentences: int | None = None
     seed: int = 0
 
+
+    def __post_init__(self) -> None:
+        check_settings(self)
 
 def mlm_tokenizer(spec: str | Path, texts: Iterable[str] = (), max_vocab: int = 30000) -> Any:
     """``minilm``, ``words`` (built from ``texts``) or a folder holding ``tokenizer.json`` (or ``transformer/tokenizer.json``).
@@ -146,11 +151,12 @@ def masked_accuracy(model: nn.Module, task: MLMTask, sentences: Sequence[Sequenc
 
 
 def train_mlm(config: MLMTrainConfig, tokenizer: str | Path = "minilm", corpus: Iterable[str] | str | Path = "en-mix",
-              out_dir: str | Path | None = None, *, progress: bool = True) -> tuple[Any, dict[str, Any]]:
+              out_dir: str | Path | None = None, *, progress: bool = True, overwrite: bool = False) -> tuple[Any, dict[str, Any]]:
     """Train the small masked LM; return (the best ``BertForMaskedLM``, a report).
 
     ``out_dir`` gets the Hugging Face folder (config.json, model.safetensors, tokenizer.json) of the best
-    model by held-out masked accuracy, plus ``checkpoint/``, ``metrics.jsonl`` and ``report.json``.
+    model by held-out masked accuracy, plus ``checkpoint/``, ``metrics.jsonl`` and ``report.json``; another
+    run there is refused unless ``overwrite`` (``embedlab.train.run_folder``).
     """
     transformers = require("transformers", "teacher")
     torch.manual_seed(config.seed)
@@ -167,6 +173,9 @@ def train_mlm(config: MLMTrainConfig, tokenizer: str | Path = "minilm", corpus: 
     valid = [s for s in tokens.tokenize(valid_texts, config.max_length) if s]
     if len(sentences) < config.batch_size:
         raise EmbedlabError(f"{len(sentences)} training sentences: fewer than one batch of {config.batch_size}")
+    if out_dir is not None:
+        data = fingerprint([*texts, "", *valid_texts, str(tokenizer)], "texts")
+        claim_folder(out_dir, RunIdentity("mlm", asdict(config), data), overwrite=overwrite)
     bert = transformers.BertConfig(vocab_size=len(tokens.space), hidden_size=config.hidden,
                                    num_hidden_layers=config.layers, num_attention_heads=config.heads,
                                    intermediate_size=4 * config.hidden, max_position_embeddings=max(config.max_length, 8),

@@ -46,6 +46,8 @@ from embedlab.errors import DataError, EmbedlabError
 from embedlab.train.best import KeepBest
 from embedlab.train.loop import LoopConfig, distributed, train
 from embedlab.train.optim import adam
+from embedlab.train.run_folder import RunIdentity, claim_folder, fingerprint, module_bytes
+from embedlab.train.settings_check import check_settings
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +95,9 @@ class ContrastiveTrainConfig:
     grad_clip: float = 0.0
     checkpoint_every: int = 500
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_settings(self, {"lambda_rtd": "--lambda"})
 
     def head_kind(self) -> str:
         return "mlp" if self.head == "auto" else self.head
@@ -244,14 +249,16 @@ def token_counts(id_lists: Iterable[Sequence[int]], vocab_size: int) -> np.ndarr
 
 def train_contrastive(encoder: TrainableEncoder, config: ContrastiveTrainConfig,
                       corpus: Iterable[str] | str | Path = "en-mix", out_dir: str | Path | None = None, *,
-                      triplets: str | Path | None = None, progress: bool = True) -> tuple[TrainableEncoder, dict[str, Any]]:
+                      triplets: str | Path | None = None, progress: bool = True,
+                      overwrite: bool = False) -> tuple[TrainableEncoder, dict[str, Any]]:
     """Train ``encoder`` with SimCSE or DiffCSE; return the best encoder (by dev STS) and a report.
 
     Args:
         encoder: any ``TrainableEncoder`` (trained in place; the best state is restored at the end).
         corpus: a registered corpus (its train split), a text file, or lines (unsupervised).
         out_dir: the output folder: the best encoder (embedlab folder), ``sentence-transformers/``,
-            ``checkpoint/``, ``metrics.jsonl`` and ``report.json``. A killed run resumes there.
+            ``checkpoint/``, ``metrics.jsonl`` and ``report.json``. A killed run resumes there; another
+            run is refused unless ``overwrite`` (``embedlab.train.run_folder``).
         triplets: a supervised SimCSE file (see ``read_triplets``); ``corpus`` is then not read.
 
     Raises:
@@ -269,6 +276,11 @@ def train_contrastive(encoder: TrainableEncoder, config: ContrastiveTrainConfig,
         examples = [(ids,) for ids in encoder.tokenize(texts, config.max_length) if ids]
     if len(examples) < config.batch_size:
         raise EmbedlabError(f"{len(examples)} training examples: fewer than one batch of {config.batch_size}")
+    if out_dir is not None:
+        data = fingerprint([*(b"".join(np.asarray(ids, dtype=np.int64).tobytes() for ids in e) for e in examples),
+                            *module_bytes(encoder)], "examples and start weights")
+        claim_folder(out_dir, RunIdentity(config.method, {**asdict(config), "encoder": type(encoder).__name__}, data),
+                     overwrite=overwrite)
     generator = None
     if config.method == "diffcse":
         counts = token_counts((e[0] for e in examples), len(encoder.tokens))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 CorpusFormat = Literal["lines", "paragraphs", "jsonl"]
 DEFAULT_MAX_LINE_BYTES = 1_000_000
+CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")  # C0 controls and DEL, not tab / line or page breaks
 
 
 @dataclass
@@ -42,6 +44,7 @@ class ReadStats:
     too_long: int = 0
     bad_encoding: int = 0
     bad_json: int = 0
+    control_chars: int = 0
     paragraph_flushes: int = 0
     files: list[str] = field(default_factory=list)
 
@@ -63,7 +66,7 @@ def iter_raw_lines(
         raise DataError(f"{path}: no such file")
     stats = stats if stats is not None else ReadStats()
     stats.files.append(str(path))
-    long_before, bad_before = stats.too_long, stats.bad_encoding
+    long_before, bad_before, control_before = stats.too_long, stats.bad_encoding, stats.control_chars
     try:
         yield from _decoded_lines(path, errors, max_line_bytes, stats)
     except COMPRESSION_ERRORS as exc:
@@ -72,6 +75,9 @@ def iter_raw_lines(
         logger.warning("%s: skipped %d lines longer than %d bytes", path, stats.too_long - long_before, max_line_bytes)
     if stats.bad_encoding > bad_before:
         logger.warning("%s: %d lines had invalid UTF-8; bad bytes replaced by U+FFFD", path, stats.bad_encoding - bad_before)
+    if stats.control_chars > control_before:
+        logger.warning("%s: %d lines held control characters (NUL and the like); dropped them", path,
+                       stats.control_chars - control_before)
 
 
 def _decoded_lines(path: Path, errors: Literal["replace", "strict"], max_line_bytes: int, stats: ReadStats) -> Iterator[str]:
@@ -98,7 +104,11 @@ def _decoded_lines(path: Path, errors: Literal["replace", "strict"], max_line_by
                     raise DataError(f"{path}:{lineno}: not valid UTF-8 ({exc.reason}); re-encode the file or use errors='replace'") from exc
                 stats.bad_encoding += 1
                 text = raw.decode("utf-8", errors="replace")
-            yield text.rstrip("\r\n")
+            text = text.rstrip("\r\n")
+            if CONTROL.search(text):  # a NUL inside a word would reach the vocabulary and break word2vec files
+                stats.control_chars += 1
+                text = CONTROL.sub("", text)
+            yield text
 
 
 class TextCorpus:

@@ -100,6 +100,27 @@ def staged_folder(folder: Path) -> Iterator[Path]:
             shutil.rmtree(tmp)
 
 
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
+
+
+def require_safetensors(folder: str | Path) -> None:
+    """Refuse a model folder whose weights exist only as pickle files (``pytorch_model.bin``...):
+    unpickling can run code, so embedlab never hands such a folder to transformers.
+
+    Raises:
+        ModelFormatError: the message says how to convert the weights, for a file the user trusts.
+    """
+    folder = Path(folder)
+    if not folder.is_dir() or any(folder.glob("*.safetensors")):
+        return
+    pickles = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
+    if pickles:
+        raise ModelFormatError(
+            f"{folder}: the weights are pickle files ({', '.join(pickles[:3])}), which can run code when loaded; "
+            "embedlab reads safetensors only. If you trust the file, convert it once: python -c \"from transformers "
+            f"import AutoModel; AutoModel.from_pretrained('{folder}').save_pretrained('{folder}')\"")
+
+
 def read_tensors(folder: str | Path) -> dict[str, np.ndarray]:
     """Read ``model.safetensors``; a truncated or corrupt file gives ``ModelFormatError``."""
     from safetensors import SafetensorError
@@ -110,6 +131,20 @@ def read_tensors(folder: str | Path) -> dict[str, np.ndarray]:
         raise ModelFormatError(f"{folder}: no {WEIGHTS_NAME}")
     try:
         return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ModelFormatError(f"{path}: cannot read weights ({exc}); the file is truncated or corrupt") from exc
+
+
+def read_tensor_shapes(folder: str | Path) -> dict[str, tuple[int, ...]]:
+    """The name and shape of every tensor in ``model.safetensors``, from its header (no data read)."""
+    from safetensors import SafetensorError, safe_open
+
+    path = Path(folder) / WEIGHTS_NAME
+    if not path.is_file():
+        raise ModelFormatError(f"{folder}: no {WEIGHTS_NAME}")
+    try:
+        with safe_open(str(path), framework="np") as handle:
+            return {key: tuple(handle.get_slice(key).get_shape()) for key in handle.keys()}  # noqa: SIM118
     except (SafetensorError, OSError, ValueError) as exc:
         raise ModelFormatError(f"{path}: cannot read weights ({exc}); the file is truncated or corrupt") from exc
 

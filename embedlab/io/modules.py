@@ -17,7 +17,7 @@ from torch import nn
 
 from embedlab.data.vocab import Vocab, read_tokenizer_words
 from embedlab.errors import ModelFormatError
-from embedlab.io.folder import TOKENIZER_NAME, read_tensors, write_folder
+from embedlab.io.folder import TOKENIZER_NAME, read_tensor_shapes, read_tensors, write_folder
 from embedlab.train.checkpoint import load_state_tensors, state_tensors
 
 M = TypeVar("M", bound=nn.Module)
@@ -39,9 +39,19 @@ def load_module_folder(folder: Path, config: dict[str, Any], build: Callable[[],
         ModelFormatError: config.json lacks the model's settings, or the weights do not fit them.
     """
     try:
-        module = build()
-    except (KeyError, TypeError) as exc:
-        raise ModelFormatError(f"{folder}: config.json lacks the model's settings ({exc})") from exc
+        with torch.device("meta"):  # the shapes config.json implies, without allocating them
+            shapes = {k: tuple(v.shape) for k, v in build().state_dict().items()}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFormatError(f"{folder}: config.json lacks the model's settings or has bad ones ({exc})") from exc
+    stored = read_tensor_shapes(folder)
+    aliases = config.get("tied_aliases", {})
+    if not isinstance(aliases, dict):
+        raise ModelFormatError(f"{folder}: config.json's tied_aliases must map names to names")
+    wrong = [f"{k} {shapes.get(aliases.get(k, k))} in config vs {v} in the file" for k, v in stored.items()
+             if k != "vocab_counts" and shapes.get(aliases.get(k, k)) not in (None, v)]
+    if wrong:
+        raise ModelFormatError(f"{folder}: the weights do not match config.json ({'; '.join(wrong[:3])})")
+    module = build()
     words = read_tokenizer_words(folder / TOKENIZER_NAME)
     tensors = read_tensors(folder)
     counts = tensors.pop("vocab_counts", np.zeros(len(words), dtype=np.int64))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import unicodedata
 from pathlib import Path
 from typing import IO, Literal
 
@@ -46,9 +47,10 @@ def save_word2vec(path: str | Path, words: list[str], vectors: np.ndarray, *, bi
     vectors = np.asarray(vectors, dtype=np.float32)
     if vectors.ndim != 2 or vectors.shape[0] != len(words):
         raise ValueError(f"{len(words)} words but vectors have shape {vectors.shape}; expected ({len(words)}, d)")
-    bad = [w for w in words if not w or any(c.isspace() for c in w)]
+    bad = [w for w in words if not w or any(c.isspace() or unicodedata.category(c) == "Cc" for c in w)]
     if bad:
-        raise ValueError(f"{len(bad)} keys are empty or contain whitespace (first: {bad[0]!r}); word2vec cannot store them")
+        raise ValueError(f"{len(bad)} keys are empty or contain whitespace or control characters (first: {bad[0]!r}); "
+                         "word2vec cannot store them")
     if not np.isfinite(vectors).all():
         raise ValueError("vectors contain NaN or inf; refusing to write them")
     n, dim = vectors.shape
@@ -147,6 +149,9 @@ def _read_text(f: IO[bytes], path: Path, limit: int | None, errors: UnicodeError
         lineno += 1
         bar.update()
         if cap is not None and len(words) >= cap:
+            if expected is not None and cap == expected and (limit is None or limit > expected) and raw.strip():
+                raise ModelFormatError(f"{path}:{lineno}: data continues after the {expected} vectors the header "
+                                       "promises; is the header right?")
             break
         parts = raw.rstrip().split()
         if not parts:

@@ -32,6 +32,8 @@ from embedlab.lm.tokens import Level, LMTokenizer
 from embedlab.train.best import KeepBest
 from embedlab.train.loop import LoopConfig, distributed, train
 from embedlab.train.optim import adam
+from embedlab.train.run_folder import RunIdentity, claim_folder, fingerprint
+from embedlab.train.settings_check import check_module_memory, check_settings
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +79,9 @@ class LMTrainConfig:
     eval_every: int = 0
     eval_tokens: int | None = None
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        check_settings(self, {"vocab_size": "--vocab", "grad_clip": "--clip"})
 
     def model_config(self, vocab_size: int) -> LMConfig:
         return LMConfig(vocab_size=vocab_size, cell=self.cell, emb=self.emb, hidden=self.hidden, layers=self.layers,
@@ -124,13 +129,15 @@ class LMTask:
 def train_language_model(config: LMTrainConfig, corpus: Iterable[str] | str | Path = "en-mix",
                          out_dir: str | Path | None = None, *, valid: Iterable[str] | str | Path | None = None,
                          test: Iterable[str] | str | Path | None = None, progress: bool = True,
-                         tokenizer: LMTokenizer | None = None) -> tuple[LanguageModel, dict[str, Any]]:
+                         tokenizer: LMTokenizer | None = None, overwrite: bool = False
+                         ) -> tuple[LanguageModel, dict[str, Any]]:
     """Train a language model; return the best (by validation perplexity) and a report.
 
     Args:
         corpus: a registered corpus (its train split), a text file, or lines.
         out_dir: the model folder (best model, ``checkpoint/``, ``metrics.jsonl``, ``report.json``);
-            a run killed there resumes when called again with the same arguments.
+            a run killed there resumes when called again with the same arguments; other arguments
+            are refused unless ``overwrite`` (``embedlab.train.run_folder``).
         valid / test: lines or a file; a registered corpus with splits defaults to its valid/test
             splits; without a valid split the last 2% of the training tokens are held out.
         tokenizer: reuse a vocabulary (default: built from the training text).
@@ -153,16 +160,22 @@ def train_language_model(config: LMTrainConfig, corpus: Iterable[str] | str | Pa
         cut = len(stream) - max(2, len(stream) // 50)
         stream, valid_stream = stream[:cut], stream[cut:]
     test_stream = tokenizer.encode_stream(corpus_texts(test, "test")) if test is not None else None
-    return train_on_streams(config, tokenizer, stream, valid_stream, test_stream, out_dir, progress=progress)
+    return train_on_streams(config, tokenizer, stream, valid_stream, test_stream, out_dir, progress=progress,
+                            overwrite=overwrite)
 
 
 def train_on_streams(config: LMTrainConfig, tokenizer: LMTokenizer, stream: np.ndarray, valid_stream: np.ndarray,
                      test_stream: np.ndarray | None = None, out_dir: str | Path | None = None, *,
-                     progress: bool = True) -> tuple[LanguageModel, dict[str, Any]]:
+                     progress: bool = True, overwrite: bool = False) -> tuple[LanguageModel, dict[str, Any]]:
     """``train_language_model`` on token ids already encoded with ``tokenizer`` (benchmarks reuse them)."""
+    if out_dir is not None:
+        data = fingerprint([stream.tobytes(), valid_stream.tobytes(), "\n".join(tokenizer.vocab.itos)], "token streams")
+        claim_folder(out_dir, RunIdentity("lm", asdict(config), data), overwrite=overwrite)
     torch.manual_seed(config.seed)
     if config.eval_tokens is not None:
         valid_stream = valid_stream[: config.eval_tokens]
+    check_module_memory(lambda: RNNLanguageModel(config.model_config(len(tokenizer))), "this language model",
+                        "lower --hidden, --emb or --vocab")
     model = RNNLanguageModel(config.model_config(len(tokenizer)))
     task = LMTask(model, stream, config)
     rank, world = distributed()

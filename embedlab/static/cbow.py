@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from embedlab.static.negative_sampling import negative_sampling_loss
+from embedlab.train.settings_check import check_memory
 
 ContextKind = Literal["teacher", "window"]
 
@@ -57,6 +58,9 @@ class CBOW(nn.Module):
         super().__init__()
         self.config = config
         v, d = config.vocab_size, config.dim
+        tables = 1 if config.context == "teacher" else 2
+        # each table, its gradient rows and SparseAdam's two moments
+        check_memory(4 * 4 * tables * v * d, f"a {v:,} x {d:,} word table", "lower --dim or raise --min-count")
         self.target = nn.Embedding(v, d, sparse=True)  # X2Static's static vectors; CBOW's output vectors
         if config.context == "teacher":
             nn.init.uniform_(self.target.weight, -1.0 / d, 1.0 / d)  # X2Static's init

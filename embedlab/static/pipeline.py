@@ -12,7 +12,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from embedlab.paths import embedlab_home
@@ -21,6 +21,7 @@ from embedlab.static.embeddings import StaticEmbeddings
 from embedlab.static.x2static import StaticTask, StaticTrainConfig, train_static
 from embedlab.teachers.contextual import Teacher
 from embedlab.train.loop import LoopResult, barrier, is_main_process
+from embedlab.train.run_folder import RunIdentity, claim_folder, fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +38,13 @@ class StaticRun:
     train_seconds: float
 
 
-def default_cache_dir(teacher: str | None, variant: str | None, paths: Sequence[Path], max_sentences: int | None) -> Path:
-    """``embedlab_home()/contexts/<teacher>-<variant>-<corpus fingerprint>-<limit>``."""
+def default_cache_dir(teacher: str | None, variant: str | None, paths: Sequence[Path], max_sentences: int | None,
+                      lines: Sequence[str] | None = None) -> Path:
+    """``embedlab_home()/contexts/<teacher>-<variant>-<corpus fingerprint>-<limit>``; a corpus given as
+    ``lines`` (no files) is fingerprinted by its text, so two lists never share a cache."""
     label = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(teacher).name if teacher else "tokens")
-    key = f"{label}-{variant or 'cbow'}-{corpus_fingerprint(paths)[:12]}-{max_sentences or 'all'}"
+    digest = corpus_fingerprint(paths) if paths or lines is None else fingerprint(lines).rsplit(" ", 1)[-1]
+    key = f"{label}-{variant or 'cbow'}-{digest[:12]}-{max_sentences or 'all'}"
     return embedlab_home() / "contexts" / key
 
 
@@ -55,6 +59,7 @@ def distill_x2static(
     cache_dir: str | Path | None = None,
     max_sentences: int | None = None,
     progress: bool = True,
+    overwrite: bool = False,
 ) -> StaticRun:
     """X2Static: CBOW whose context vector is the teacher's (see ``embedlab.static.cbow``).
 
@@ -66,9 +71,12 @@ def distill_x2static(
         out_dir: checkpoints and ``metrics.jsonl`` (``None``: no resume).
         cache_dir: the teacher-pass cache (default: under ``embedlab_home()/contexts``).
         max_sentences: use only the first N sentences.
+        overwrite: replace whatever ``out_dir`` holds (else only the same run resumes there).
     """
     config = replace(config or StaticTrainConfig(), method="x2static")
-    cache_dir = cache_dir or default_cache_dir(teacher.name, variant, paths, max_sentences)
+    corpus = corpus if paths else list(corpus)
+    cache_dir = cache_dir or default_cache_dir(teacher.name, variant, paths, max_sentences, None if paths else corpus)  # type: ignore[arg-type]
+    _claim(out_dir, config, cache_dir, overwrite)
     cache = _shared_cache(lambda: build_cache(cache_dir, corpus, paths, teacher, variant=variant,
                                               max_sentences=max_sentences, progress=progress), cache_dir)
     return _train(cache, config, out_dir, progress, float(cache.meta.get("teacher_seconds", 0.0)))
@@ -83,13 +91,23 @@ def train_cbow(
     cache_dir: str | Path | None = None,
     max_sentences: int | None = None,
     progress: bool = True,
+    overwrite: bool = False,
 ) -> StaticRun:
     """Classic CBOW with negative sampling, through the same cache, batching and loop as X2Static."""
     config = replace(config or StaticTrainConfig(method="cbow", epochs=5), method="cbow")
-    cache_dir = cache_dir or default_cache_dir(None, None, paths, max_sentences)
+    corpus = corpus if paths else list(corpus)
+    cache_dir = cache_dir or default_cache_dir(None, None, paths, max_sentences, None if paths else corpus)  # type: ignore[arg-type]
+    _claim(out_dir, config, cache_dir, overwrite)
     cache = _shared_cache(lambda: build_cache(cache_dir, corpus, paths, None, max_sentences=max_sentences,
                                               progress=progress), cache_dir)
     return _train(cache, config, out_dir, progress, 0.0)
+
+
+def _claim(out_dir: str | Path | None, config: StaticTrainConfig, cache_dir: str | Path, overwrite: bool) -> None:
+    """The run's folder (``embedlab.train.run_folder``): its data is the teacher pass's cache key
+    (teacher, variant, corpus fingerprint, sentence limit), known before the teacher runs."""
+    if out_dir is not None:
+        claim_folder(out_dir, RunIdentity(config.method, asdict(config), Path(cache_dir).name), overwrite=overwrite)
 
 
 def _shared_cache(build: Callable[[], CacheData], folder: str | Path) -> CacheData:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -70,13 +71,30 @@ def corpus_vocabulary(texts: Iterable[str], min_count: int, *, max_sentences: in
     return [w for w, _ in kept], [c for _, c in kept]
 
 
+def claim_pooled(out: str | Path, teacher: str, words: Sequence[str], counts: Sequence[int],
+                 settings: dict[str, Any], overwrite: bool) -> None:
+    """Claim ``out`` for a pooled distillation (``embedlab.train.run_folder``) before the teacher runs:
+    its data is the vocabulary with its counts."""
+    from embedlab.train.run_folder import RunIdentity, claim_folder, fingerprint
+
+    data = fingerprint([*words, "", *map(str, counts)], "vocabulary entries")
+    claim_folder(out, RunIdentity("pooled", {"teacher": teacher, **settings}, data), overwrite=overwrite)
+
+
+def check_pca_dim(dim: int, available: int) -> None:
+    """PCA can keep 1 to ``available`` (the teacher's) dimensions."""
+    if not 1 <= dim <= available:
+        raise EmbedlabError(f"--dim must be between 1 and the teacher's {available} dimensions, got {dim}")
+
+
 def reduce_dims(kv: StaticEmbeddings, dim: int) -> StaticEmbeddings:
-    """PCA of the table to ``dim`` dimensions (a no-op when it is not larger).
+    """PCA of the table to ``dim`` dimensions (a no-op when it equals the table's).
 
     Raises:
-        EmbedlabError: fewer words than ``dim``.
+        EmbedlabError: ``dim`` below 1 or above the table's dimension, or fewer words than ``dim``.
     """
-    if dim >= kv.dim:
+    check_pca_dim(dim, kv.dim)
+    if dim == kv.dim:
         return kv
     if dim > len(kv):
         raise EmbedlabError(f"PCA to {dim} dims needs at least that many words (have {len(kv)})")

@@ -25,6 +25,7 @@ from embedlab.static.context_cache import CacheData
 from embedlab.static.embeddings import StaticEmbeddings
 from embedlab.static.negative_sampling import NegativeSampler, keep_probabilities
 from embedlab.train.loop import LoopConfig, LoopResult, train
+from embedlab.train.settings_check import check_settings
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,9 @@ class StaticTrainConfig:
     seed: int = 0
     max_steps: int | None = None
     chunk_sentences: int = 20_000
+
+    def __post_init__(self) -> None:
+        check_settings(self)
 
     def resolved(self) -> StaticTrainConfig:
         x2 = self.method == "x2static"

@@ -27,6 +27,8 @@ from embedlab.io.modules import load_module_folder, save_module_folder
 from embedlab.supervised.classifier import ClassifierConfig, RNNClassifier
 from embedlab.train.best import KeepBest
 from embedlab.train.loop import LoopConfig, train
+from embedlab.train.run_folder import RunIdentity, claim_folder, fingerprint, module_bytes
+from embedlab.train.settings_check import check_settings
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +58,9 @@ class ClassifierTrainConfig:
     lowercase: bool = True
     seed: int = 0
 
+
+    def __post_init__(self) -> None:
+        check_settings(self)
 
 class TextClassifier(SentenceEncoder):
     """A trained classifier: ``predict``, ``predict_proba``, ``encode`` (pooled states), save/load."""
@@ -124,12 +129,13 @@ def _split(n: int, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def train_classifier(texts: Sequence[str], labels: Sequence[Any], config: ClassifierTrainConfig | None = None, *,
                      vectors: Any = None, out_dir: str | Path | None = None,
-                     progress: bool = True) -> tuple[TextClassifier, dict[str, Any]]:
+                     progress: bool = True, overwrite: bool = False) -> tuple[TextClassifier, dict[str, Any]]:
     """Train on (texts, labels); ``valid_share`` of them pick the best epoch.
 
     Args:
         vectors: StaticEmbeddings to start the embedding from (their words join the vocabulary).
-        out_dir: the model folder (best model, ``checkpoint/`` for resuming, ``metrics.jsonl``).
+        out_dir: the model folder (best model, ``checkpoint/`` for resuming, ``metrics.jsonl``); another
+            run there is refused unless ``overwrite`` (``embedlab.train.run_folder``).
 
     Returns:
         the best model and ``{"valid_accuracy", "epochs", "coverage", "seconds", ...}``.
@@ -151,6 +157,9 @@ def train_classifier(texts: Sequence[str], labels: Sequence[Any], config: Classi
                                             hidden=config.hidden, layers=config.layers, pooling=config.pooling,
                                             dropout=config.dropout))
     coverage = copy_pretrained(module.embedding, vocab, vectors) if vectors is not None else 0.0
+    if out_dir is not None:
+        data = fingerprint([*texts, "", *map(str, labels), *module_bytes(module.embedding)], "texts, labels, vectors")
+        claim_folder(out_dir, RunIdentity("classifier", asdict(config), data), overwrite=overwrite)
     module.embedding.weight.requires_grad_(not (config.freeze_embeddings and vectors is not None))
     label_id = {name: i for i, name in enumerate(names)}
     examples = [(vocab.encode(tokens[i]), label_id[str(labels[i])]) for i in train_idx]

@@ -27,6 +27,8 @@ from embedlab.supervised.tagger import RNNTagger, TaggerConfig, word_shape
 from embedlab.supervised.tagsets import TaggedSentence, brown_to_universal, penn_to_universal
 from embedlab.train.best import KeepBest
 from embedlab.train.loop import LoopConfig, train
+from embedlab.train.run_folder import RunIdentity, claim_folder, fingerprint, module_bytes
+from embedlab.train.settings_check import check_settings
 
 SUFFIX = 3
 
@@ -46,6 +48,9 @@ class TaggerTrainConfig:
     lr: float = 2e-3
     seed: int = 0
 
+
+    def __post_init__(self) -> None:
+        check_settings(self)
 
 def _suffix(word: str) -> str:
     return word.lower()[-SUFFIX:]
@@ -106,12 +111,13 @@ def load_tagger(folder: Path, config: dict[str, Any]) -> Tagger:
 
 def train_tagger(train_sents: Sequence[TaggedSentence], valid_sents: Sequence[TaggedSentence],
                  config: TaggerTrainConfig | None = None, *, vectors: Any = None, out_dir: str | Path | None = None,
-                 progress: bool = True) -> tuple[Tagger, dict[str, Any]]:
+                 progress: bool = True, overwrite: bool = False) -> tuple[Tagger, dict[str, Any]]:
     """Train on tagged sentences, keep the epoch with the best accuracy on ``valid_sents``.
 
     Args:
         vectors: StaticEmbeddings to start the word embedding from (their words join the vocabulary).
-        out_dir: the model folder (best model, ``checkpoint/`` for resuming, ``metrics.jsonl``).
+        out_dir: the model folder (best model, ``checkpoint/`` for resuming, ``metrics.jsonl``); another
+            run there is refused unless ``overwrite`` (``embedlab.train.run_folder``).
     """
     config = config or TaggerTrainConfig()
     if not train_sents or not valid_sents:
@@ -128,6 +134,11 @@ def train_tagger(train_sents: Sequence[TaggedSentence], valid_sents: Sequence[Ta
                                     emb=emb, hidden=config.hidden, layers=config.layers, dropout=config.dropout))
     coverage = copy_pretrained(module.embedding, vocab, vectors) if vectors is not None else 0.0
     tagger = Tagger(module, vocab, suffixes, tags)
+    if out_dir is not None:
+        data = fingerprint([*(" ".join(f"{w}/{t}" for w, t in s) for s in train_sents), "",
+                            *(" ".join(f"{w}/{t}" for w, t in s) for s in valid_sents), *module_bytes(module.embedding)],
+                           "tagged sentences, vectors")
+        claim_folder(out_dir, RunIdentity("tagger", asdict(config), data), overwrite=overwrite)
     tag_id = {t: i for i, t in enumerate(tags)}
     singletons = np.zeros(len(vocab), dtype=bool)
     singletons[np.flatnonzero(vocab.counts == 1)] = True

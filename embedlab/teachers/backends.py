@@ -26,6 +26,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from embedlab.errors import EmbedlabError, ModelFormatError, require
+from embedlab.io.folder import require_safetensors
 
 logger = logging.getLogger(__name__)
 
@@ -118,8 +119,10 @@ class TorchBackend:
         path = Path(name_or_path)
         if path.exists():
             os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder must never trigger a hub lookup
+            require_safetensors(path)
         try:
-            self.model = transformers.AutoModel.from_pretrained(str(name_or_path)).to(self.device).eval()
+            self.model = transformers.AutoModel.from_pretrained(str(name_or_path), use_safetensors=True)
+            self.model = self.model.to(self.device).eval()
             if path.is_dir() and (path / "tokenizer.json").is_file():
                 self.tokenizer = load_tokenizer(path / "tokenizer.json")
             else:

