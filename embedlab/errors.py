@@ -18,6 +18,11 @@ class DataError(EmbedlabError):
     """A corpus, benchmark or vector file is missing, unreadable or malformed."""
 
 
+def unreadable(path: object, exc: OSError) -> DataError:
+    """The error for a file that exists but cannot be read (permissions, I/O errors, not a plain file)."""
+    return DataError(f"{path}: cannot read the file ({exc.strerror or exc}); check that it is a readable text file")
+
+
 class ChecksumError(DataError):
     """A downloaded file does not match the sha256 the registry expects."""
 

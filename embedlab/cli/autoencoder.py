@@ -143,12 +143,17 @@ def cmd_train(args: argparse.Namespace) -> int:
     from dataclasses import fields
 
     from embedlab.autoencoder.training import AutoencoderTrainConfig, preset, train_autoencoder
+    from embedlab.errors import EmbedlabError
     from embedlab.loading import load_vectors
     from embedlab.train.loop import is_main_process
 
     names = {f.name for f in fields(AutoencoderTrainConfig)}
     config = preset(args.preset, **{k: v for k, v in vars(args).items() if k in names and v is not None})
-    model, report = train_autoencoder(config, load_vectors(args.vectors), args.corpus, args.out, valid=args.valid,
+    vectors = load_vectors(args.vectors)
+    if args.word_dim is not None and args.word_dim > vectors.dim:  # the default only caps; a typed value must fit
+        raise EmbedlabError(f"--word-dim {args.word_dim} is more than the word vectors' {vectors.dim} dimensions; "
+                            f"give at most {vectors.dim} or leave it out")
+    model, report = train_autoencoder(config, vectors, args.corpus, args.out, valid=args.valid,
                                       progress=not args.quiet, overwrite=args.overwrite)
     if not is_main_process():
         return 0

@@ -104,6 +104,7 @@ def cmd_distill(args: argparse.Namespace) -> int:
     from embedlab.static.pipeline import distill_x2static
     from embedlab.static.pooled import distill_pooled
     from embedlab.teachers.contextual import load_teacher
+    from embedlab.train.settings_check import check_values
 
     progress = not args.quiet
     teacher = load_teacher(args.teacher, batch_tokens=args.batch_tokens)
@@ -111,6 +112,7 @@ def cmd_distill(args: argparse.Namespace) -> int:
         from embedlab.static.pooled import check_pca_dim
 
         check_pca_dim(args.dim, teacher.dim)
+    check_values({"sif_a": "--sif"}, sif_a=args.sif)
     corpus, paths = resolve_corpus(args.corpus)
     summary: dict[str, Any] = {"teacher": teacher.name, "method": args.method, "corpus": str(args.corpus)}
     if args.method == "x2static":

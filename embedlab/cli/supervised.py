@@ -92,7 +92,7 @@ def cmd_tagger(args: argparse.Namespace) -> int:
 
     corpus, _ = resolve_corpus(args.data)
     split: dict[str, list[Any]] = {"train": [], "valid": [], "test": []}
-    for i, sentence in enumerate(read_tagged(corpus)):
+    for i, sentence in enumerate(read_tagged(corpus, str(args.data))):
         split[held_out_split(i)].append(sentence)
     config = TaggerTrainConfig(cell=args.cell, emb=args.emb, hidden=args.hidden, layers=args.layers,
                                dropout=args.dropout, epochs=args.epochs, batch_size=args.batch_size,

@@ -14,7 +14,6 @@ Dropout inside the model (hidden and attention, 0.1 for MiniLM) makes SimCSE's t
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,8 +23,7 @@ import torch
 
 from embedlab.contrastive.encoder import TrainableEncoder, masked_mean
 from embedlab.contrastive.subwords import TokenizerTokens
-from embedlab.errors import EmbedlabError, ModelFormatError, require
-from embedlab.teachers.backends import load_tokenizer
+from embedlab.errors import EmbedlabError, ModelFormatError
 
 TransformerPooler = Literal["cls", "cls_before_pooler", "avg", "avg_first_last", "avg_top2"]
 TRANSFORMER_POOLERS: tuple[str, ...] = ("cls", "cls_before_pooler", "avg", "avg_first_last", "avg_top2")
@@ -69,24 +67,12 @@ class TransformerSentenceEncoder(TrainableEncoder):
         Raises:
             EmbedlabError: the model cannot be loaded (the message says why).
         """
-        from embedlab.teachers.backends import _max_length_of
+        from embedlab.teachers.backends import _max_length_of, load_hf_encoder
         from embedlab.teachers.sentence_transformer import resolve_encoder_path
 
-        transformers = require("transformers", "teacher")
         path_text = resolve_encoder_path(name_or_path)
         path = Path(path_text)
-        if path.exists():
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder never triggers a hub lookup
-        try:
-            model = transformers.AutoModel.from_pretrained(path_text)
-            if (path / "tokenizer.json").is_file():
-                tokenizer = load_tokenizer(path / "tokenizer.json")
-            else:
-                tokenizer = transformers.AutoTokenizer.from_pretrained(path_text, use_fast=True).backend_tokenizer
-                tokenizer.no_padding()
-                tokenizer.no_truncation()
-        except (OSError, ValueError) as exc:
-            raise EmbedlabError(f"cannot load transformer {name_or_path!r}: {exc}") from exc
+        model, tokenizer = load_hf_encoder(path_text, "transformer")
         limit = int(getattr(model.config, "max_position_embeddings", 512))
         default = _max_length_of(path, limit) if path.is_dir() else limit
         return cls(model.train(), tokenizer, pooler=pooler, max_length=min(max_length or default, limit),

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -304,6 +304,7 @@ def load_sts(name_or_path: str | Path, *, format: StsFormat = "auto", split: str
     fmt = _detect_sts_format(path, lines[0][1]) if format == "auto" else format
     if split is not None and fmt != "sick":
         raise DataError(f"{path}: split={split!r} only applies to SICK files, but this file reads as {fmt!r}")
+    numbers: list[int] = []  # the line of each plain or STS-B row
     if fmt == "sick":
         rows = _sick_rows(path, lines, split)
     else:
@@ -318,7 +319,10 @@ def load_sts(name_or_path: str | Path, *, format: StsFormat = "auto", split: str
                 raise DataError(f"{path}:{line_no}: expected {expected} ({fmt} format), got {line[:200]!r}")
             _check_range(score, info, path, line_no)
             rows.append(_sentence_pair(path, line_no, line, fields[s1_col], fields[s2_col], score))
+            numbers.append(line_no)
     _check_not_empty(rows, path)
+    if info is None and numbers:
+        _warn_off_scale(np.asarray([r[2] for r in rows]), numbers, path)
     return StsPairs(
         name,
         [r[0] for r in rows],
@@ -426,6 +430,29 @@ def _check_range(score: float, info: BenchmarkInfo | None, path: Path, line_no: 
         low, high = info.score_range
         if not low <= score <= high:
             raise DataError(f"{path}:{line_no}: score {score} outside {info.name}'s range [{low}, {high}]")
+
+
+# The scales similarity judgements are published on (STS 0-5, SICK 1-5, some 0-1, 0-10 or 0-100).
+COMMON_SCALES = ((0.0, 1.0), (1.0, 5.0), (0.0, 5.0), (0.0, 10.0), (0.0, 100.0))
+
+
+def _warn_off_scale(scores: np.ndarray, line_nos: Sequence[int], path: Path) -> None:
+    """Warn about the scores of an unregistered file that lie outside its own scale.
+
+    A file states no scale, so it is read from the scores: when no common scale holds them all, the
+    narrowest one holding at least 80% of them is the file's, and the rest are typos or another
+    scale's scores (they would silently distort the correlation).
+    """
+    if any(((scores >= lo) & (scores <= hi)).all() for lo, hi in COMMON_SCALES):
+        return
+    for low, high in COMMON_SCALES:
+        inside = (scores >= low) & (scores <= high)
+        if inside.mean() >= 0.8:
+            lines = [n for n, ok in zip(line_nos, inside, strict=True) if not ok]
+            shown = ", ".join(map(str, lines[:5])) + (", ..." if len(lines) > 5 else "")
+            logger.warning("%s: %d of %d scores lie outside the file's %g-%g scale (lines %s); they are used "
+                           "as they are: check them", path, len(lines), len(scores), low, high, shown)
+            return
 
 
 def _check_text(path: Path, line_no: int, line: str, what: str, *values: str) -> None:

@@ -17,21 +17,19 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from embedlab.data.text import normalize_whitespace, split_sentences
-from embedlab.errors import DataError
+from embedlab.data.text import CONTROL, normalize_whitespace, split_sentences
+from embedlab.errors import DataError, unreadable
 from embedlab.io.compression import COMPRESSION_ERRORS, open_maybe_compressed
 
 logger = logging.getLogger(__name__)
 
 CorpusFormat = Literal["lines", "paragraphs", "jsonl"]
 DEFAULT_MAX_LINE_BYTES = 1_000_000
-CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")  # C0 controls and DEL, not tab / line or page breaks
 
 
 @dataclass
@@ -59,7 +57,7 @@ def iter_raw_lines(
     """Yield the decoded lines of one file (without line ends), skipping over-long lines.
 
     Raises:
-        DataError: the file is missing, or undecodable with ``errors="strict"``.
+        DataError: the file is missing or unreadable, or undecodable with ``errors="strict"``.
     """
     path = Path(path)
     if not path.is_file():
@@ -71,6 +69,8 @@ def iter_raw_lines(
         yield from _decoded_lines(path, errors, max_line_bytes, stats)
     except COMPRESSION_ERRORS as exc:
         raise DataError(f"{path}: cannot read the file ({exc}); is it truncated or not really compressed?") from exc
+    except OSError as exc:  # permissions, I/O errors, a path that is not a plain file
+        raise unreadable(path, exc) from exc
     if stats.too_long > long_before:
         logger.warning("%s: skipped %d lines longer than %d bytes", path, stats.too_long - long_before, max_line_bytes)
     if stats.bad_encoding > bad_before:

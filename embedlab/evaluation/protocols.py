@@ -17,6 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from embedlab.errors import EmbedlabError
+from embedlab.train.settings_check import check_values
 
 logger = logging.getLogger(__name__)
 
@@ -258,9 +259,10 @@ def encode_sentences(
         >>> encode_sentences(Bag(), ["ab", "c", "ab"]).tolist()
         [[2.0, 1.0], [1.0, 1.0], [2.0, 1.0]]
     """
+    check_values(batch_size=batch_size)
     unique = list(dict.fromkeys(sentences))
     kwargs = dict(encode_kwargs or {})
-    step = max(1, batch_size)
+    step = batch_size
     progress = logger.isEnabledFor(logging.INFO) and "show_progress_bar" not in kwargs
     if progress and _takes(encoder, "show_progress_bar"):
         kwargs["show_progress_bar"] = True

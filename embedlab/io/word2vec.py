@@ -17,6 +17,7 @@ from typing import IO, Literal
 import numpy as np
 from tqdm import tqdm
 
+from embedlab.data.text import CONTROL
 from embedlab.errors import ModelFormatError
 from embedlab.io.compression import COMPRESSION_ERRORS, open_maybe_compressed
 
@@ -143,6 +144,7 @@ def _read_text(f: IO[bytes], path: Path, limit: int | None, errors: UnicodeError
     words: list[str] = []
     rows: list[np.ndarray] = []
     lineno = 1 if header else 0
+    cleaned = 0  # words that held control characters
 
     bar = _progress(cap, path)
     for raw in itertools.chain(pending, f):
@@ -163,8 +165,16 @@ def _read_text(f: IO[bytes], path: Path, limit: int | None, errors: UnicodeError
             rows.append(np.array(parts[1:], dtype=np.float32))
         except ValueError as exc:
             raise ModelFormatError(f"{path}:{lineno}: non-numeric value in the vector of {word!r}") from exc
+        if CONTROL.search(word):
+            word = CONTROL.sub("", word)
+            cleaned += 1
+            if not word:
+                raise ModelFormatError(f"{path}:{lineno}: the word is made of control characters only")
         words.append(word)
     bar.close()
+    if cleaned:
+        logger.warning("%s: %d words held control characters (NUL and the like); dropped them from the words",
+                       path, cleaned)
     if expected is not None and len(words) < (cap or expected):
         raise ModelFormatError(f"{path}: header promises {expected} vectors but the file ends after {len(words)} (truncated?)")
     vectors = np.stack(rows) if rows else np.zeros((0, dim), dtype=np.float32)

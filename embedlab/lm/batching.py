@@ -18,6 +18,7 @@ from torch.nn import functional as F
 
 from embedlab.blocks.recurrent import Hidden, detach_hidden
 from embedlab.errors import EmbedlabError
+from embedlab.train.settings_check import check_values
 
 
 def batchify(stream: np.ndarray | torch.Tensor, batch_size: int, *, rank: int = 0, world: int = 1) -> torch.Tensor:
@@ -55,6 +56,7 @@ def stream_nll(module: nn.Module, stream: np.ndarray | torch.Tensor, *, batch_si
     The hidden state runs through the whole stream (carried across windows), the evaluation protocol
     of pytorch/examples (eval batch size 10). A stream too short for ``batch_size`` rows is read as one.
     """
+    check_values(batch_size=batch_size, bptt=bptt)
     data = torch.as_tensor(stream, dtype=torch.long)
     if data.numel() < 2:
         raise EmbedlabError("need at least two tokens to measure perplexity")

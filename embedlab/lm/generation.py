@@ -7,6 +7,7 @@ from torch import nn
 
 from embedlab.blocks.recurrent import Hidden
 from embedlab.errors import EmbedlabError
+from embedlab.train.settings_check import USE_RULES, check_values
 
 
 def filter_logits(logits: torch.Tensor, *, temperature: float = 1.0, top_k: int = 0,
@@ -16,9 +17,7 @@ def filter_logits(logits: torch.Tensor, *, temperature: float = 1.0, top_k: int 
     ``temperature`` 0 means greedy (all mass on the arg-max). ``top_k`` 0 and ``top_p`` 1 are off.
     Top-p keeps the smallest set of most likely tokens whose probabilities sum to at least ``top_p``.
     """
-    if temperature < 0 or not 0 < top_p <= 1 or top_k < 0:
-        raise EmbedlabError(f"need temperature >= 0, 0 < top_p <= 1, top_k >= 0 "
-                            f"(got {temperature}, {top_p}, {top_k})")
+    check_values(rules=USE_RULES, temperature=temperature, top_k=top_k, top_p=top_p)
     logits = logits.float()
     if temperature == 0:
         probs = torch.zeros_like(logits)
@@ -49,6 +48,7 @@ def sample(module: nn.Module, prompt_ids: list[int], *, max_tokens: int = 50, te
         banned: ids never sampled (e.g. ``<unk>``).
         stop_id: stop after sampling this id (e.g. ``<eos>``); None runs to ``max_tokens``.
     """
+    check_values(rules=USE_RULES, max_tokens=max_tokens, temperature=temperature, top_k=top_k, top_p=top_p)
     if not prompt_ids:
         raise EmbedlabError("the prompt is empty; give at least one token (e.g. the end-of-sentence token)")
     generator = torch.Generator().manual_seed(seed) if seed is not None else None

@@ -41,8 +41,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from embedlab.data.tokenize import WordTokenizer
-from embedlab.errors import DataError, EmbedlabError
+from embedlab.errors import DataError, EmbedlabError, unreadable
 from embedlab.teachers.contextual import Teacher, align_words
+from embedlab.train.settings_check import check_values
 
 logger = logging.getLogger(__name__)
 
@@ -56,12 +57,15 @@ def corpus_fingerprint(paths: Sequence[Path]) -> str:
     """sha256 over each file's size and first and last MiB: cheap, and changes when the text does."""
     h = hashlib.sha256()
     for path in paths:
-        size = path.stat().st_size
-        h.update(f"{path.name}:{size}".encode())
-        with open(path, "rb") as f:
-            h.update(f.read(1 << 20))
-            f.seek(max(0, size - (1 << 20)))
-            h.update(f.read(1 << 20))
+        try:
+            size = path.stat().st_size
+            h.update(f"{path.name}:{size}".encode())
+            with open(path, "rb") as f:
+                h.update(f.read(1 << 20))
+                f.seek(max(0, size - (1 << 20)))
+                h.update(f.read(1 << 20))
+        except OSError as exc:
+            raise unreadable(path, exc) from exc
     return h.hexdigest()
 
 
@@ -138,9 +142,10 @@ def build_cache(
         chunk_sentences: sentences per teacher chunk (the resume granularity).
 
     Raises:
-        EmbedlabError: the folder holds a cache of something else.
+        EmbedlabError: the folder holds a cache of something else, or a size below 1.
         DataError: the corpus has no words.
     """
+    check_values(max_sentences=max_sentences, context_tokens=context_tokens)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     tokenizer = WordTokenizer(lowercase=lowercase)

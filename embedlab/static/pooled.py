@@ -18,6 +18,7 @@ import numpy as np
 from embedlab.errors import EmbedlabError
 from embedlab.static.embeddings import StaticEmbeddings
 from embedlab.teachers.contextual import Teacher
+from embedlab.train.settings_check import check_values
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +42,9 @@ def distill_pooled(
         sif_a: apply SIF weights a / (a + p(w)) to the rows (model2vec uses 1e-4); ``None``: none.
 
     Raises:
-        EmbedlabError: no words, or ``pca_dims`` larger than the data allows.
+        EmbedlabError: no words, ``sif_a`` not above 0, or ``pca_dims`` larger than the data allows.
     """
+    check_values({"sif_a": "--sif"}, sif_a=sif_a)
     words = list(words)
     if not words:
         raise EmbedlabError("pooled distillation needs at least one word")
@@ -66,6 +68,7 @@ def corpus_vocabulary(texts: Iterable[str], min_count: int, *, max_sentences: in
     from embedlab.data.tokenize import WordTokenizer
     from embedlab.static.context_cache import count_words
 
+    check_values(min_count=min_count, max_sentences=max_sentences)
     counts = count_words(islice(texts, max_sentences), WordTokenizer(), progress)
     kept = sorted(((w, c) for w, c in counts.items() if c >= min_count), key=lambda wc: (-wc[1], wc[0]))
     return [w for w, _ in kept], [c for _, c in kept]

@@ -84,8 +84,9 @@ class StaticTask:
                 raise DataError(f"init vectors have shape {init_vectors.shape}, need {(len(self.words), dim)}")
             with torch.no_grad():
                 self.model.target.weight.copy_(torch.from_numpy(init_vectors))
-        self.keep_prob = keep_probabilities(self.counts, config.sample or 0.0)
-        self.sampler = NegativeSampler(self.counts, config.neg_power or 0.5)
+        assert config.sample is not None and config.neg_power is not None  # resolved() fills both; 0 is a value
+        self.keep_prob = keep_probabilities(self.counts, config.sample)
+        self.sampler = NegativeSampler(self.counts, config.neg_power)
 
     def steps_per_epoch(self, world: int = 1) -> int:
         expected = float((self.counts * self.keep_prob).sum())

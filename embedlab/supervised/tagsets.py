@@ -9,23 +9,42 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from embedlab.errors import DataError
+
 TaggedSentence = list[tuple[str, str]]
 
 
 def parse_tagged(line: str) -> TaggedSentence:
-    """``The/at jury/nn`` -> [("The", "at"), ("jury", "nn")]; the tag follows the LAST slash."""
+    """``The/at jury/nn`` -> [("The", "at"), ("jury", "nn")]; the tag follows the LAST slash.
+
+    Raises:
+        ValueError: a token without a word and a tag on either side of a slash.
+    """
     out = []
     for token in line.split():
         word, slash, tag = token.rpartition("/")
-        if not slash or not word:
-            word, tag = token, "nil"
+        if not (slash and word and tag):
+            raise ValueError(f"{token!r} is not word/TAG")
         out.append((word, tag))
     return out
 
 
-def read_tagged(lines: Iterable[str]) -> list[TaggedSentence]:
-    """Every non-empty line as a tagged sentence."""
-    return [parse_tagged(line) for line in lines if line.strip()]
+def read_tagged(lines: Iterable[str], source: str = "tagged text") -> list[TaggedSentence]:
+    """Every non-empty line as a tagged sentence; ``source`` names the lines in errors (a file name).
+
+    Raises:
+        DataError: a token is not ``word/TAG`` (the message names the line).
+    """
+    sentences = []
+    for number, line in enumerate(lines, 1):
+        try:
+            sentence = parse_tagged(line)
+        except ValueError as e:
+            raise DataError(f"{source}, line {number}: {e}; every token must be word/TAG, "
+                            f"e.g. 'The/DT dog/NN runs/VBZ'") from None
+        if sentence:
+            sentences.append(sentence)
+    return sentences
 
 
 def held_out_split(index: int, *, block: int = 50, every: int = 20) -> str:

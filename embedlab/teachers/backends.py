@@ -20,7 +20,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from tokenizers import Tokenizer
@@ -101,6 +101,40 @@ def _max_length_of(folder: Path, default: int) -> int:
     return default
 
 
+# Files one of which a folder needs for transformers to build its tokenizer.
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "spiece.model", "sentencepiece.bpe.model")
+
+
+def load_hf_encoder(name_or_path: str | Path, what: str) -> tuple[Any, Tokenizer]:
+    """A Hugging Face encoder (``AutoModel``, safetensors only) and its tokenizer with padding and
+    truncation off, from a local folder or (with network) a hub name.
+
+    Raises:
+        ModelFormatError: a local folder without a tokenizer, or with pickle weights only.
+        EmbedlabError: transformers cannot load it (the message says why; ``what`` names the role).
+    """
+    transformers = require("transformers", "teacher")
+    path = Path(name_or_path)
+    if path.exists():
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder must never trigger a hub lookup
+        if path.is_dir() and not any((path / f).is_file() for f in TOKENIZER_FILES):
+            # transformers would fall back to a tokenizer that maps every word to one id
+            raise ModelFormatError(f"{path}: no tokenizer beside the model (none of {', '.join(TOKENIZER_FILES)}); "
+                                   "copy the tokenizer files of the model it came from into the folder")
+        require_safetensors(path)
+    try:
+        model = transformers.AutoModel.from_pretrained(str(name_or_path), use_safetensors=True)
+        if (path / "tokenizer.json").is_file():
+            tokenizer = load_tokenizer(path / "tokenizer.json")
+        else:
+            tokenizer = transformers.AutoTokenizer.from_pretrained(str(name_or_path), use_fast=True).backend_tokenizer
+            tokenizer.no_padding()
+            tokenizer.no_truncation()
+    except (OSError, ValueError) as exc:
+        raise EmbedlabError(f"cannot load {what} {name_or_path!r}: {exc}") from exc
+    return model, tokenizer
+
+
 class TorchBackend:
     """A Hugging Face encoder run by PyTorch (no gradient, eval mode).
 
@@ -113,25 +147,11 @@ class TorchBackend:
     def __init__(self, name_or_path: str | Path, device: str | None = None, name: str | None = None) -> None:
         import torch
 
-        transformers = require("transformers", "teacher")
         self.name = name or str(name_or_path)
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         path = Path(name_or_path)
-        if path.exists():
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder must never trigger a hub lookup
-            require_safetensors(path)
-        try:
-            self.model = transformers.AutoModel.from_pretrained(str(name_or_path), use_safetensors=True)
-            self.model = self.model.to(self.device).eval()
-            if path.is_dir() and (path / "tokenizer.json").is_file():
-                self.tokenizer = load_tokenizer(path / "tokenizer.json")
-            else:
-                fast = transformers.AutoTokenizer.from_pretrained(str(name_or_path), use_fast=True)
-                self.tokenizer = fast.backend_tokenizer
-                self.tokenizer.no_padding()
-                self.tokenizer.no_truncation()
-        except (OSError, ValueError) as exc:
-            raise EmbedlabError(f"cannot load teacher {name_or_path!r}: {exc}") from exc
+        model, self.tokenizer = load_hf_encoder(name_or_path, "teacher")
+        self.model = model.to(self.device).eval()
         self.model.requires_grad_(False)
         self.dim = int(self.model.config.hidden_size)
         limit = int(getattr(self.model.config, "max_position_embeddings", 512))

@@ -48,10 +48,10 @@ RULES: dict[str, Rule] = {
     **dict.fromkeys(("dim", "hidden", "emb", "layers", "epochs", "batch_size", "max_steps", "max_tokens",
                      "max_sentences", "negatives", "window", "min_count", "bptt", "eval_sentences", "eval_tokens",
                      "sentence_dim", "word_dim", "max_vocab", "max_length", "neighbours", "position_dim",
-                     "curriculum_start", "disc_hidden", "disc_layers", "disc_heads", "heads", "chunk_sentences"), COUNT),
+                     "curriculum_start", "context_tokens", "disc_hidden", "disc_layers", "disc_heads", "heads", "chunk_sentences"), COUNT),
     **dict.fromkeys(("eval_every", "warmup_steps", "curriculum_steps", "extra_blocks", "checkpoint_every"), COUNT0),
-    **dict.fromkeys(("lr", "disc_lr", "max_minutes", "temperature", "target_scale", "sample"), POSITIVE),
-    **dict.fromkeys(("grad_clip", "weight_decay", "lambda_rtd", "neg_power", "proj_reg"), NONNEGATIVE),
+    **dict.fromkeys(("lr", "disc_lr", "max_minutes", "temperature", "target_scale", "sif_a"), POSITIVE),
+    **dict.fromkeys(("grad_clip", "weight_decay", "lambda_rtd", "neg_power", "proj_reg", "sample"), NONNEGATIVE),
     **dict.fromkeys(("dropout", "word_dropout", "previous_dropout", "valid_share"), FRACTION),
     "match_drop": PROBABILITY,
     "mask_ratio": OPEN,
@@ -66,6 +66,23 @@ def flag(name: str, flags: dict[str, str] | None = None) -> str:
     return cli if cli.lstrip("-").replace("-", "_") == name else f"{cli} ({name})"
 
 
+# Outside training (sampling, evaluation) a few names accept more: 0 tokens, greedy decoding.
+USE_RULES: dict[str, Rule] = {"max_tokens": COUNT0, "temperature": NONNEGATIVE, "top_k": COUNT0,
+                              "top_p": _number(0, 1, low_open=True)}
+
+
+def check_values(flags: dict[str, str] | None = None, rules: dict[str, Rule] | None = None, **values: Any) -> None:
+    """Refuse the first keyword value that breaks its rule (``rules`` first, then ``RULES``); None passes.
+
+    Raises:
+        SettingError: the message names the option, the accepted range and the value.
+    """
+    for name, value in values.items():
+        rule = (rules or {}).get(name) or RULES.get(name)
+        if rule is not None and value is not None and not rule[0](value):
+            raise SettingError(f"{flag(name, flags)} must be {rule[1]}, got {value!r}")
+
+
 def check_settings(config: Any, flags: dict[str, str] | None = None) -> None:
     """Refuse the first setting of the dataclass ``config`` that breaks its rule.
 
@@ -75,11 +92,7 @@ def check_settings(config: Any, flags: dict[str, str] | None = None) -> None:
     Raises:
         SettingError: the message names the option, the accepted range and the value.
     """
-    for f in fields(config):
-        value = getattr(config, f.name)
-        rule = RULES.get(f.name)
-        if rule is not None and value is not None and not rule[0](value):
-            raise SettingError(f"{flag(f.name, flags)} must be {rule[1]}, got {value!r}")
+    check_values(flags, **{f.name: getattr(config, f.name) for f in fields(config)})
 
 
 def available_memory() -> int | None:

@@ -1011,12 +1011,13 @@ def shared_pooled() -> Path:
       "ok", mentions=("max.steps",))
 def _(tmp: Path) -> Observation:
     out, corpus = tmp / "o", corpus_a(tmp)
-    must(train_cbow(corpus, out, "--max-steps", "5"), "train cbow 5 steps")
+    longer = ("--epochs", "3")  # corpus A is 6 steps an epoch: 10 steps need a second epoch
+    must(train_cbow(corpus, out, *longer, "--max-steps", "5"), "train cbow 5 steps")
 
     def check(r: Run) -> Verdict:
         steps = json.loads((out / "run.json").read_text()).get("steps") if (out / "run.json").is_file() else None
         return ("ok", "went on to step 10") if steps == 10 else ("wrong", f"stopped at step {steps}, not 10")
-    return judge(cli(["train", "cbow", "--corpus", corpus, *CBOW, "--max-steps", "10", "--out", out]), check)
+    return judge(cli(["train", "cbow", "--corpus", corpus, *CBOW, *longer, "--max-steps", "10", "--out", out]), check)
 
 
 @case("lm-into-pooled-folder", "run-folders", "distill --method pooled --out o, then train lm --out o", "error",
@@ -1285,7 +1286,7 @@ def _autoencoder_out(tmp: Path) -> str:
 _arg_case("autoencoder-match-drop-above-1", "train autoencoder --match-drop 1.5", _autoencoder_argv("--match-drop",
           "1.5"), _autoencoder_out, ("match.drop",))
 _arg_case("autoencoder-word-dim-above-vectors", "train autoencoder --word-dim 100 over 8-d word vectors",
-          _autoencoder_argv("--word-dim", "100"), _autoencoder_out, ("--word-dim|word.dim", r"\b8\b"))
+          _autoencoder_argv("--word-dim", "100"), _autoencoder_out, ("--word-dim", r"\b8\b"))
 
 
 def _generate_argv(*extra: str) -> Callable[[Path], list[Any]]:
