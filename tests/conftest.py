@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 import pytest
+from reliability.tiny_teacher import write_tiny_teacher
 
 from embedlab.static.embeddings import StaticEmbeddings
 
@@ -46,31 +47,5 @@ def tiny_corpus_path():  # type: ignore[no-untyped-def]
 def tiny_teacher_dir(tmp_path_factory: pytest.TempPathFactory, tiny_corpus_path):  # type: ignore[no-untyped-def]
     """A random 1-layer, 16-dim BERT with a WordPiece vocabulary of the tiny corpus, saved as a
     Hugging Face folder (model + tokenizer.json). For unit tests only: its vectors mean nothing."""
-    transformers = pytest.importorskip("transformers")
-    import torch
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
-
-    from embedlab.data.tokenize import WordTokenizer
-
-    folder = tmp_path_factory.mktemp("tiny_teacher")
-    words: dict[str, int] = {}
-    tok = WordTokenizer()
-    for line in tiny_corpus_path.read_text(encoding="utf-8").splitlines():
-        for w in tok.tokenize(line):
-            words[w] = words.get(w, 0) + 1
-    common = sorted(words, key=lambda w: -words[w])[:300]
-    letters = sorted({c for w in words for c in w})
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *common, *(f"##{c}" for c in letters),
-             *(c for c in letters if c not in common)]
-    vocab = list(dict.fromkeys(vocab))
-    wp = Tokenizer(models.WordPiece({w: i for i, w in enumerate(vocab)}, unk_token="[UNK]"))
-    wp.normalizer = normalizers.BertNormalizer(lowercase=True)
-    wp.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    wp.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
-    wp.save(str(folder / "tokenizer.json"))
-    torch.manual_seed(0)
-    config = transformers.BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1,
-                                     num_attention_heads=2, intermediate_size=32, max_position_embeddings=64)
-    transformers.BertModel(config).eval().save_pretrained(str(folder))
-    return folder
+    pytest.importorskip("transformers")
+    return write_tiny_teacher(tmp_path_factory.mktemp("tiny_teacher"), tiny_corpus_path)

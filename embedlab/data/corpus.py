@@ -214,6 +214,9 @@ class TextCorpus:
                     logger.warning("%s:%d: field %r is not a string or a list of strings; skipping such lines", path, lineno, self.field)
                 continue
             for text in texts:
+                if CONTROL.search(text):  # JSON escapes (\u0000) get past the check of the raw line
+                    self.stats.control_chars += 1
+                    text = CONTROL.sub("", text)
                 text = normalize_whitespace(text)
                 if text:
                     yield text

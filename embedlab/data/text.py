@@ -13,9 +13,9 @@ import unicodedata
 # Same split as the HF ``tokenizers`` Whitespace pre-tokenizer, so counts agree with WordTokenizer.
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]+")
 _SPACE_RE = re.compile(r"\s+")
-# C0 controls and DEL, not tab / line or page breaks: a NUL inside a word would reach a vocabulary and
-# break the word2vec files written from it.
-CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+# Control characters (C0 but tab / line or page breaks, DEL, C1): a NUL inside a word would reach a
+# vocabulary and break the word2vec files written from it.
+CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _ABBREVIATIONS = frozenset(
     ["mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "vs", "etc", "e.g", "i.e", "cf", "no", "vol", "fig", "gen", "col", "capt", "lt", "sgt", "rev", "hon", "gov", "sen", "rep", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "inc", "ltd", "co", "corp", "dept", "u.s", "u.k"]
 )

@@ -93,8 +93,13 @@ def staged_folder(folder: Path) -> Iterator[Path]:
         for item in tmp.iterdir():
             target = folder / item.name
             if target.is_dir() and not target.is_symlink():
-                shutil.rmtree(target)
-            os.replace(item, target)
+                # out of the way by a rename, not deleted first: a kill leaves the old one or the new one
+                old = Path(tempfile.mkdtemp(prefix=f".{item.name}.old.", dir=folder))
+                os.replace(target, old / item.name)
+                os.replace(item, target)
+                shutil.rmtree(old)
+            else:
+                os.replace(item, target)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)

@@ -38,19 +38,22 @@ def save_word2vec(path: str | Path, words: list[str], vectors: np.ndarray, *, bi
 
     Args:
         path: output file (``.gz``/``.bz2`` compress it).
-        words: one key per row; keys must not contain whitespace (the format cannot represent it).
+        words: one key per row; keys must not contain spaces or control characters (tabs, line breaks,
+            NUL...): the format cannot represent them.
         vectors: (V, d) array, written as float32.
         binary: binary format instead of text.
 
     Raises:
-        ValueError: length mismatch, non-finite values, or a key containing whitespace.
+        ValueError: length mismatch, non-finite values, or a key with a space or control character.
     """
     vectors = np.asarray(vectors, dtype=np.float32)
     if vectors.ndim != 2 or vectors.shape[0] != len(words):
         raise ValueError(f"{len(words)} words but vectors have shape {vectors.shape}; expected ({len(words)}, d)")
-    bad = [w for w in words if not w or any(c.isspace() or unicodedata.category(c) == "Cc" for c in w)]
+    # Readers split a line on ASCII whitespace (all of it control characters but the space); other
+    # Unicode spaces (U+00A0) are part of a word.
+    bad = [w for w in words if not w or any(c == " " or unicodedata.category(c) == "Cc" for c in w)]
     if bad:
-        raise ValueError(f"{len(bad)} keys are empty or contain whitespace or control characters (first: {bad[0]!r}); "
+        raise ValueError(f"{len(bad)} keys are empty or contain spaces or control characters (first: {bad[0]!r}); "
                          "word2vec cannot store them")
     if not np.isfinite(vectors).all():
         raise ValueError("vectors contain NaN or inf; refusing to write them")
@@ -127,6 +130,27 @@ def _decode(raw: bytes, path: Path, where: str, errors: UnicodeErrors) -> str:
         ) from exc
 
 
+def _clean(word: str, path: Path, where: str) -> tuple[str, bool]:
+    """``word`` without control characters (which no vocabulary or word2vec file can hold), and
+    whether it had any.
+
+    Raises:
+        ModelFormatError: nothing is left of the word.
+    """
+    if not CONTROL.search(word):
+        return word, False
+    word = CONTROL.sub("", word)
+    if not word:
+        raise ModelFormatError(f"{path}: {where}: the word is made of control characters only")
+    return word, True
+
+
+def _warn_cleaned(path: Path, cleaned: int) -> None:
+    if cleaned:
+        logger.warning("%s: %d words held control characters (NUL and the like); dropped them from the words",
+                       path, cleaned)
+
+
 def _read_text(f: IO[bytes], path: Path, limit: int | None, errors: UnicodeErrors) -> tuple[list[str], np.ndarray]:
     first = f.readline()
     header: tuple[int, int] | None = None
@@ -138,6 +162,9 @@ def _read_text(f: IO[bytes], path: Path, limit: int | None, errors: UnicodeError
     else:
         raise ModelFormatError(f"{path}: empty file")
     dim = header[1] if header else len(first.split()) - 1
+    if dim < 1:
+        raise ModelFormatError(f"{path}:1: expected a word2vec header '<vocab size> <dim>' or a word and its "
+                               f"values, got {first[:80]!r}")
     expected = header[0] if header else None
     caps = [x for x in (expected, limit) if x is not None]
     cap = min(caps) if caps else None
@@ -165,16 +192,11 @@ def _read_text(f: IO[bytes], path: Path, limit: int | None, errors: UnicodeError
             rows.append(np.array(parts[1:], dtype=np.float32))
         except ValueError as exc:
             raise ModelFormatError(f"{path}:{lineno}: non-numeric value in the vector of {word!r}") from exc
-        if CONTROL.search(word):
-            word = CONTROL.sub("", word)
-            cleaned += 1
-            if not word:
-                raise ModelFormatError(f"{path}:{lineno}: the word is made of control characters only")
+        word, dirty = _clean(word, path, f"line {lineno}")
+        cleaned += dirty
         words.append(word)
     bar.close()
-    if cleaned:
-        logger.warning("%s: %d words held control characters (NUL and the like); dropped them from the words",
-                       path, cleaned)
+    _warn_cleaned(path, cleaned)
     if expected is not None and len(words) < (cap or expected):
         raise ModelFormatError(f"{path}: header promises {expected} vectors but the file ends after {len(words)} (truncated?)")
     vectors = np.stack(rows) if rows else np.zeros((0, dim), dtype=np.float32)
@@ -192,6 +214,7 @@ def _read_binary(f: IO[bytes], path: Path, limit: int | None, errors: UnicodeErr
     buf = b""
     pos = 0
     eof = False
+    cleaned = 0  # words that held control characters
     bar = _progress(wanted, path)
     for i in range(wanted):
         bar.update()
@@ -215,12 +238,15 @@ def _read_binary(f: IO[bytes], path: Path, limit: int | None, errors: UnicodeErr
             raise ModelFormatError(
                 f"{path}: vector {i + 1} has a malformed word {raw_word[:40]!r}; does the header's dimension ({dim}) match the file?"
             )
-        words.append(_decode(raw_word, path, f"vector {i + 1}", errors))
+        word, dirty = _clean(_decode(raw_word, path, f"vector {i + 1}", errors), path, f"vector {i + 1}")
+        cleaned += dirty
+        words.append(word)
         if i == len(vectors):
             vectors = np.concatenate([vectors, np.empty_like(vectors)])
         vectors[i] = np.frombuffer(buf, dtype="<f4", count=dim, offset=space + 1)
         pos = space + 1 + vec_bytes
     bar.close()
+    _warn_cleaned(path, cleaned)
     if limit is None and (buf[pos:].strip() or f.read(64).strip()):
         raise ModelFormatError(f"{path}: data continues after the {n} vectors the header promises; is the header right?")
     return words, vectors[: len(words)]

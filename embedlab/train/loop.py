@@ -195,10 +195,11 @@ def read_best_score(out_dir: str | Path, mode: str) -> float | None:
         return None
 
 
-def _better(a: float | None, b: float | None, mode: str) -> float | None:
-    if a is None or b is None:
-        return b if a is None else a
-    return min(a, b) if mode == "min" else max(a, b)
+def _beats(a: float | None, b: float | None, mode: str) -> bool:
+    """``a`` is a score strictly better than ``b`` (any score beats none)."""
+    if a is None:
+        return False
+    return b is None or (a < b if mode == "min" else a > b)
 
 
 def _apply_new_lrs(optimizers: list[torch.optim.Optimizer], saved: Any, new: list[list[float]]) -> None:
@@ -260,10 +261,9 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
         position["base_lrs"] = base_lrs
     resumed_from = int(position["global_step"])
     position.setdefault("best", None)
-    if out_dir is not None:
-        # The best model on disk may be newer than the checkpoint (a kill between the two): never
-        # let a worse model replace it.
-        position["best"] = _better(read_best_score(out_dir, config.eval_mode), position["best"], config.eval_mode)
+    # The best model on disk may be newer than the checkpoint (a kill between the two): a resumed run
+    # replaces it only with one at least as good (as good: the same model, trained again).
+    saved_best = read_best_score(out_dir, config.eval_mode) if out_dir is not None else None
     position.setdefault("evaluations", [])
     position.setdefault("seconds", 0.0)
     prior_seconds = float(position["seconds"])  # training time of the runs before a resume
@@ -289,8 +289,9 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
             task.model.train(was_training)
             score, extras = (float(result[0]), result[1]) if isinstance(result, tuple) else (float(result), {})
         score = _shared_score(score, world)
+        nonlocal saved_best
         best = position["best"]
-        improved = best is None or (score < best if config.eval_mode == "min" else score > best)
+        improved = _beats(score, best, config.eval_mode) and not _beats(saved_best, score, config.eval_mode)
         lr = optimizers[0].param_groups[0]["lr"] if optimizers else math.nan
         record = {"step": int(position["global_step"]), "epoch": int(position["epoch"]), "score": score, "lr": lr,
                   "seconds": round(prior_seconds + time.perf_counter() - started, 1), **extras}
@@ -300,6 +301,8 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
             metrics.flush()
         if improved:
             position["best"] = score
+            if on_best is not None and out_dir is not None:
+                saved_best = score  # on every rank: they must take the same decisions
             if on_best is not None and rank == 0:
                 if out_dir is not None:
                     write_best_score(out_dir, score, int(position["global_step"]), config.eval_mode)

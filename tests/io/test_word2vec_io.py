@@ -93,7 +93,7 @@ def test_truncated_binary(tiny_kv: StaticEmbeddings, tmp_path: Path) -> None:
 def test_limit_and_writer_refuses_bad_input(tiny_kv: StaticEmbeddings, tmp_path: Path) -> None:
     tiny_kv.save_word2vec(tmp_path / "v.bin", binary=True)
     assert len(StaticEmbeddings.load_word2vec_format(tmp_path / "v.bin", limit=3)) == 3
-    with pytest.raises(ValueError, match="whitespace"):
+    with pytest.raises(ValueError, match="spaces"):
         save_word2vec(tmp_path / "x.txt", ["a b"], np.zeros((1, 2)))
     with pytest.raises(ValueError, match="NaN"):
         save_word2vec(tmp_path / "x.txt", ["a"], np.array([[np.nan, 1.0]]))

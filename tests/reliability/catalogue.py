@@ -56,6 +56,7 @@ from .harness import (
     try_load,
     warning_lines,
 )
+from .tiny_teacher import write_tiny_teacher
 
 
 @dataclass(frozen=True, repr=False)
@@ -189,36 +190,8 @@ def shared_lm(*, tied: bool = True) -> Path:
 
 
 def tiny_teacher() -> Path:
-    """A random 1-layer, 16-wide BERT with a WordPiece vocabulary of corpus A (as tests/conftest.py)."""
-    def build(folder: Path) -> None:
-        import torch
-        import transformers
-        from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
-
-        from embedlab.data.tokenize import WordTokenizer
-
-        folder.mkdir()
-        words: dict[str, int] = {}
-        tok = WordTokenizer()
-        for line in corpus_a(folder.parent, "teacher-a.txt").read_text(encoding="utf-8").splitlines():
-            for w in tok.tokenize(line):
-                words[w] = words.get(w, 0) + 1
-        common = sorted(words, key=lambda w: -words[w])[:300]
-        letters = sorted({c for w in words for c in w})
-        vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *common, *(f"##{c}" for c in letters),
-                 *(c for c in letters if c not in common)]
-        vocab = list(dict.fromkeys(vocab))
-        wp = Tokenizer(models.WordPiece({w: i for i, w in enumerate(vocab)}, unk_token="[UNK]"))
-        wp.normalizer = normalizers.BertNormalizer(lowercase=True)
-        wp.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-        wp.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]",
-                                                          special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
-        wp.save(str(folder / "tokenizer.json"))
-        torch.manual_seed(0)
-        config = transformers.BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1,
-                                         num_attention_heads=2, intermediate_size=32, max_position_embeddings=64)
-        transformers.BertModel(config).eval().save_pretrained(str(folder))
-    return shared("teacher", build)
+    """The tiny random BERT of tests/conftest.py, with a WordPiece vocabulary of corpus A."""
+    return shared("teacher", lambda folder: write_tiny_teacher(folder, corpus_a(folder.parent, "teacher-a.txt")))
 
 
 def vocab_of(path: Path) -> tuple[list[str] | None, str]:

@@ -299,11 +299,8 @@ except (EmbedlabError, ValueError) as exc:
 """
 
 
-def subprocess_run(argv: Sequence[str] | None = None, *, code: str | None = None, cwd: Path,
-                   timeout: float = 120.0, memory_limit: int | None = None,
-                   drop_env: Sequence[str] = ()) -> Run:
-    """``python -m embedlab ARGV`` (or the API ``code``) in a subprocess that imports the embedlab under
-    test; killed after ``timeout`` s (a hang), with an optional address-space limit."""
+def subprocess_env(drop_env: Sequence[str] = ()) -> dict[str, str]:
+    """The environment of a subprocess that imports the embedlab under test: one thread, no bars."""
     import embedlab
 
     repo = str(Path(embedlab.__file__).resolve().parents[1])
@@ -311,6 +308,15 @@ def subprocess_run(argv: Sequence[str] | None = None, *, code: str | None = None
     env["PYTHONPATH"] = repo + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["OMP_NUM_THREADS"] = env.get("OMP_NUM_THREADS", "1")
     env["TQDM_DISABLE"] = "1"
+    return env
+
+
+def subprocess_run(argv: Sequence[str] | None = None, *, code: str | None = None, cwd: Path,
+                   timeout: float = 120.0, memory_limit: int | None = None,
+                   drop_env: Sequence[str] = ()) -> Run:
+    """``python -m embedlab ARGV`` (or the API ``code``) in a subprocess that imports the embedlab under
+    test; killed after ``timeout`` s (a hang), with an optional address-space limit."""
+    env = subprocess_env(drop_env)
     cmd = [sys.executable, "-m", "embedlab", *map(str, argv)] if code is None else \
         [sys.executable, "-c", _API_RUNNER, code]
 

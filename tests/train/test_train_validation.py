@@ -62,6 +62,20 @@ def test_a_resumed_run_remembers_the_best_score_and_the_annealed_lr(tmp_path: Pa
     assert result.resumed_from == 6 and result.steps == 9
 
 
+def test_a_kill_between_recording_the_best_score_and_saving_the_model(tmp_path: Path) -> None:
+    """Killed after best-score.json says 1.0 but before that model was saved (and before the
+    checkpoint): the re-run, trained again to the same 1.0, saves it; a worse score never replaces it."""
+    from embedlab.train.loop import read_best_score, write_best_score
+
+    train(Toy(), LoopConfig(epochs=1, progress=False), tmp_path, evaluate=lambda m: 3.0, on_best=lambda s: None)
+    write_best_score(tmp_path, 1.0, 6, "min")  # the killed run got this far at its second evaluation
+    bests: list[float] = []
+    scores = iter([2.0, 1.0, 0.5])  # a worse one, the same one trained again, a better one
+    train(Toy(), LoopConfig(epochs=4, progress=False), tmp_path, evaluate=lambda m: next(scores),
+          on_best=bests.append)
+    assert bests == [1.0, 0.5] and read_best_score(tmp_path, "min") == 0.5
+
+
 def test_max_mode_and_max_steps_still_validate_at_the_end(tmp_path: Path) -> None:
     calls: list[int] = []
 
