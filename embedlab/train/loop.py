@@ -290,8 +290,10 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
             score, extras = (float(result[0]), result[1]) if isinstance(result, tuple) else (float(result), {})
         score = _shared_score(score, world)
         nonlocal saved_best
-        best = position["best"]
-        improved = _beats(score, best, config.eval_mode) and not _beats(saved_best, score, config.eval_mode)
+        best = position["best"]  # this run's best (its learning-rate schedule follows it)
+        improved = _beats(score, best, config.eval_mode)
+        # the model on disk is replaced only by one at least as good
+        keep = improved and not _beats(saved_best, score, config.eval_mode)
         lr = optimizers[0].param_groups[0]["lr"] if optimizers else math.nan
         record = {"step": int(position["global_step"]), "epoch": int(position["epoch"]), "score": score, "lr": lr,
                   "seconds": round(prior_seconds + time.perf_counter() - started, 1), **extras}
@@ -301,12 +303,14 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
             metrics.flush()
         if improved:
             position["best"] = score
-            if on_best is not None and out_dir is not None:
+        if keep and on_best is not None:
+            if out_dir is not None:
                 saved_best = score  # on every rank: they must take the same decisions
-            if on_best is not None and rank == 0:
+            if rank == 0:
                 if out_dir is not None:
                     write_best_score(out_dir, score, int(position["global_step"]), config.eval_mode)
                 on_best(score)
+        if improved:
             checkpoint()  # a resumed run starts from its best state, not an older one
         elif config.anneal < 1.0:
             for opt in optimizers:
@@ -406,5 +410,7 @@ def train(task: TrainingTask, config: LoopConfig, out_dir: str | Path | None = N
             metrics.close()
     seconds = time.perf_counter() - started
     return LoopResult(steps=int(position["global_step"]), seconds=seconds, total_seconds=prior_seconds + seconds,
-                      last_loss=last, losses=losses, resumed_from=resumed_from, best=position["best"],
+                      last_loss=last, losses=losses, resumed_from=resumed_from,
+                      # the model on disk may be better than any this run reached (kept, not replaced)
+                      best=saved_best if _beats(saved_best, position["best"], config.eval_mode) else position["best"],
                       evaluations=list(position["evaluations"]))

@@ -350,32 +350,27 @@ def _(tmp: Path) -> Observation:
     return judge(train_lm(_nul_corpus(tmp, b"\x00"), out), _clean_vocab_check(out, "nul", "control"))
 
 
+def _vocab_without(out: Path, char: str, what: str) -> Callable[[Run], Verdict]:
+    """Success: the trained vocabulary holds no word with ``char``."""
+    def check(run: Run) -> Verdict:
+        vocab, why = vocab_of(out)
+        if vocab is None:
+            return "wrong", why
+        bad = [w for w in vocab if char in w]
+        return ("wrong", f"{len(bad)} {what}, e.g. {bad[0]!r}") if bad else ("ok", "")
+    return check
+
+
 @case("cbow-corpus-crlf", "corpora", "train cbow on a corpus with CRLF line ends", "ok")
 def _(tmp: Path) -> Observation:
     path = write(tmp / "crlf.txt", corpus_a(tmp).read_bytes().replace(b"\n", b"\r\n"))
-    out = tmp / "out"
-
-    def check(run: Run) -> Verdict:
-        vocab, what = vocab_of(out)
-        if vocab is None:
-            return "wrong", what
-        bad = [w for w in vocab if "\r" in w]
-        return ("wrong", f"{len(bad)} words end in \\r") if bad else ("ok", "")
-    return judge(train_cbow(path, out), check)
+    return judge(train_cbow(path, tmp / "out"), _vocab_without(tmp / "out", "\r", "words end in \\r"))
 
 
 @case("cbow-corpus-bom", "corpora", "train cbow on a corpus that starts with a UTF-8 BOM", "ok")
 def _(tmp: Path) -> Observation:
     path = write(tmp / "bom.txt", b"\xef\xbb\xbf" + corpus_a(tmp).read_bytes())
-    out = tmp / "out"
-
-    def check(run: Run) -> Verdict:
-        vocab, what = vocab_of(out)
-        if vocab is None:
-            return "wrong", what
-        bad = [w for w in vocab if "\ufeff" in w]
-        return ("wrong", f"the BOM is in the vocabulary: {bad[0]!r}") if bad else ("ok", "")
-    return judge(train_cbow(path, out), check)
+    return judge(train_cbow(path, tmp / "out"), _vocab_without(tmp / "out", "\ufeff", "words hold the BOM"))
 
 
 @case("cbow-corpus-overlong-line", "corpora", "train cbow on a corpus with one 1.5 MB line", "warn",
