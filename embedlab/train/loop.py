@@ -13,6 +13,10 @@ Validation: given ``evaluate``, the loop scores the model every ``eval_every`` s
 epoch end, calls ``on_best`` when the score improves (the caller saves its best model there) and,
 with ``anneal`` < 1, multiplies every learning rate by ``anneal`` when it does not (the
 plateau schedule of pytorch/examples ``word_language_model``: SGD lr / 4).
+
+The best model is never replaced by a worse one: its score goes to ``best-score.json`` before
+``on_best`` saves it, and a run (resumed, or restarted after a kill before its first checkpoint)
+calls ``on_best`` only for a score at least as good as the one recorded there.
 """
 
 from __future__ import annotations
