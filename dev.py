@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("EMBEDLAB_VENV", ROOT / ".venv"))
 TORCH = "torch==2.13.0"
-EXTRAS = "teacher,onnx,plot,peers,dev"
+EXTRAS = "teacher,onnx,plot,peers,serve,dev"
 DEMO_DATA = ["en-mix", "mr"]
 TEST_DATA = ["googlenews-13k", "mr", "en-mix", "minilm-int8-onnx"]
 

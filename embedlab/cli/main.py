@@ -26,13 +26,14 @@ EPILOG = """examples:
   embedlab train tagger --out pos             a biLSTM POS tagger on the Brown corpus
   embedlab train autoencoder --vectors x2s --out ae   invertible sentence vectors (encode / decode)
   embedlab train simcse --encoder rnn --vectors x2s --out enc   a contrastive sentence encoder (also diffcse)
+  embedlab serve googlenews-13k minilm        OpenAI/TEI embeddings server (also similar words, decode, generate)
   embedlab demo                               the main job: fetch, evaluate, write a report
 
 Data is cached under $EMBEDLAB_HOME (default: ~/.cache/embedlab)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from embedlab.cli import autoencoder, data, demo, evaluate, lm, static, train
+    from embedlab.cli import autoencoder, data, demo, evaluate, lm, serve, static, train
 
     parser = argparse.ArgumentParser(
         prog="embedlab",
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.register(sub)
     lm.register(sub)
     autoencoder.register(sub)
+    serve.register(sub)
     demo.register(sub)
     return parser
 

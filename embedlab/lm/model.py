@@ -53,12 +53,17 @@ class LanguageModel:
     def generate(self, prompt: str = "", *, max_tokens: int = 50, temperature: float = 1.0, top_k: int = 0,
                  top_p: float = 1.0, seed: int | None = None, stop_at_eos: bool = False) -> str:
         """Sample a continuation of ``prompt`` (empty: start as after a line break). ``<unk>`` is never sampled."""
+        return self.tokenizer.decode(self.generate_ids(prompt, max_tokens=max_tokens, temperature=temperature,
+                                                       top_k=top_k, top_p=top_p, seed=seed, stop_at_eos=stop_at_eos))
+
+    def generate_ids(self, prompt: str = "", *, max_tokens: int = 50, temperature: float = 1.0, top_k: int = 0,
+                     top_p: float = 1.0, seed: int | None = None, stop_at_eos: bool = False) -> list[int]:
+        """``generate``, as the sampled token ids (``tokenizer.decode`` makes them text)."""
         ids = [self.tokenizer.eos_id] + self.tokenizer.encode(prompt, eos=False)
         unk = self.tokenizer.vocab.unk_id
-        new = sample(self.module, ids, max_tokens=max_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
-                     seed=seed, banned=() if unk is None else (unk,),
-                     stop_id=self.tokenizer.eos_id if stop_at_eos else None)
-        return self.tokenizer.decode(new)
+        return sample(self.module, ids, max_tokens=max_tokens, temperature=temperature, top_k=top_k, top_p=top_p,
+                      seed=seed, banned=() if unk is None else (unk,),
+                      stop_id=self.tokenizer.eos_id if stop_at_eos else None)
 
     def embeddings(self, which: Which = "input") -> StaticEmbeddings:
         """The input, output (softmax) or tied embedding as word vectors (specials left out).

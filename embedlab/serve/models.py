@@ -1,0 +1,129 @@
+"""A served model: what it can do (embed, similar words, decode, generate), how it counts tokens, and
+the one thread it runs on."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from embedlab.errors import EmbedlabError
+
+_WORDS = re.compile(r"\w+|[^\w\s]")
+
+
+def token_counter(model: Any) -> tuple[Callable[[Sequence[str]], list[int]], int | None, bool]:
+    """(texts -> tokens each, the most tokens the model reads or None, whether counting may run beside
+    the model on another thread): the tokens each model reads, as its own tokenizer cuts them (special
+    tokens included, before truncation), for ``usage``, TEI's length check and the batch budget."""
+    from embedlab.autoencoder.model import SentenceAutoencoder
+    from embedlab.contrastive.encoder import TrainableEncoder
+    from embedlab.lm.model import LanguageModel
+    from embedlab.static.embeddings import StaticEmbeddings
+    from embedlab.teachers.contextual import Teacher
+    from embedlab.teachers.sentence_transformer import TransformerEncoder
+
+    if isinstance(model, StaticEmbeddings):
+        return (lambda texts: [len(model.tokenize(t)) for t in texts]), None, True
+    if isinstance(model, SentenceAutoencoder):
+        return (lambda texts: [len(model.tokenizer.tokenize(t)) for t in texts]), None, True
+    if isinstance(model, TransformerEncoder):
+        # A copy that never truncates: its settings never change, so it is safe beside the model's own.
+        tokenizer = copy.deepcopy(model.model.tokenizer)
+
+        def count(texts: Sequence[str]) -> list[int]:
+            return [len(row) for row in tokenizer(list(texts))["input_ids"]]
+
+        return count, int(model.model.max_seq_length), True
+    if isinstance(model, TrainableEncoder):
+        return (lambda texts: [len(row) for row in model.tokenize(texts)]), getattr(model, "max_length", None), False
+    if isinstance(model, Teacher):
+        return (lambda texts: [len(row) for row in model.tokenize(texts)]), model.max_length, False
+    if isinstance(model, LanguageModel):
+        return (lambda texts: [len(model.tokenizer.encode(t, eos=False)) for t in texts]), None, False
+    # Other encoders (model2vec's own folder, the classifier's encoder): words and punctuation.
+    return (lambda texts: [len(_WORDS.findall(t)) for t in texts]), None, True
+
+
+@dataclass
+class ServedModel:
+    """One loaded model behind the server, under the name requests use."""
+
+    name: str
+    model: Any
+    source: str
+    count_tokens: Callable[[Sequence[str]], list[int]]
+    max_tokens: int | None
+    count_inline: bool
+    executor: ThreadPoolExecutor = field(repr=False)
+
+    @property
+    def embeds(self) -> bool:
+        from embedlab.blocks.sentence_encoder import SentenceEncoder
+
+        return isinstance(self.model, SentenceEncoder)
+
+    @property
+    def has_words(self) -> bool:
+        from embedlab.static.embeddings import StaticEmbeddings
+
+        return isinstance(self.model, StaticEmbeddings)
+
+    @property
+    def decodes(self) -> bool:
+        from embedlab.autoencoder.model import SentenceAutoencoder
+
+        return isinstance(self.model, SentenceAutoencoder)
+
+    @property
+    def generates(self) -> bool:
+        from embedlab.lm.model import LanguageModel
+
+        return isinstance(self.model, LanguageModel)
+
+    @property
+    def capabilities(self) -> list[str]:
+        flags = (("embeddings", self.embeds), ("similar", self.has_words), ("decode", self.decodes),
+                 ("generate", self.generates))
+        return [name for name, on in flags if on]
+
+    @property
+    def dimensions(self) -> int | None:
+        return int(self.model.get_sentence_embedding_dimension()) if self.embeds else None
+
+    def encode(self, texts: list[str]) -> Any:
+        """(n, d) float32 raw sentence vectors (the batcher normalizes and truncates per request)."""
+        return self.model.encode(texts)
+
+
+def model_name(spec: str) -> str:
+    """The name a positional MODEL is served under: a path's file or folder name, else the name itself."""
+    path = Path(spec)
+    return path.stem if path.is_file() else path.name if path.is_dir() else spec
+
+
+def serve_model(name: str, model: Any, source: str = "") -> ServedModel:
+    """Wrap a loaded model for the server.
+
+    Raises:
+        EmbedlabError: the model has nothing to serve (a tagger).
+    """
+    counter, limit, inline = token_counter(model)
+    entry = ServedModel(name, model, source or name, counter, limit, inline,
+                        ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"model-{name}"))
+    if not entry.capabilities:
+        entry.executor.shutdown()
+        raise EmbedlabError(f"{source or name}: a {type(model).__name__} has nothing to serve (the server serves "
+                            "sentence encoders, word vectors, the autoencoder and language models)")
+    return entry
+
+
+def load_served(models: dict[str, str], device: str | None = None) -> dict[str, ServedModel]:
+    """Load each model with ``embedlab.load`` and wrap it."""
+    from embedlab.loading import load
+
+    return {name: serve_model(name, load(spec, device=device), spec) for name, spec in models.items()}
