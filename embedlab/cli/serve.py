@@ -42,6 +42,8 @@ def register(sub: Any) -> None:
                    help="require 'Authorization: Bearer KEY' (default: $EMBEDLAB_API_KEY, else no key)")
     p.add_argument("--max-batch-tokens", type=int, default=d.max_batch_tokens, metavar="N",
                    help=f"token budget of one merged encode call (default {d.max_batch_tokens})")
+    p.add_argument("--encode-batch-size", type=int, default=d.encode_batch_size, metavar="N",
+                   help=f"sentences per forward pass within a merged batch (default {d.encode_batch_size})")
     p.add_argument("--max-inputs", type=int, default=d.max_inputs, metavar="N",
                    help=f"inputs per request (default {d.max_inputs})")
     p.add_argument("--max-input-chars", type=int, default=d.max_input_chars, metavar="N",
@@ -82,7 +84,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     api_key = args.api_key if args.api_key is not None else os.environ.get("EMBEDLAB_API_KEY") or None
     settings = ServeSettings(models=models, host=args.host, port=args.port, api_key=api_key,
-                             max_batch_tokens=args.max_batch_tokens, max_inputs=args.max_inputs,
+                             max_batch_tokens=args.max_batch_tokens, encode_batch_size=args.encode_batch_size,
+                             max_inputs=args.max_inputs,
                              max_input_chars=args.max_input_chars, max_body_bytes=args.max_body_bytes,
                              max_queue=args.max_queue, workers=args.workers, graceful_timeout_s=args.graceful_timeout)
     serve(settings, access_log=args.access_log)

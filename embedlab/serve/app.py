@@ -44,7 +44,8 @@ log = logging.getLogger("embedlab.serve")
 
 def create_app(settings: ServeSettings, served: dict[str, ServedModel] | None = None) -> FastAPI:
     """The app serving ``served`` (default: ``settings.models`` loaded with ``embedlab.load``)."""
-    server = Server(served if served is not None else load_served(settings.models), settings)
+    server = Server(served if served is not None else load_served(settings.models, batch_size=settings.encode_batch_size),
+                    settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -60,6 +60,7 @@ class ServedModel:
     max_tokens: int | None
     count_inline: bool
     executor: ThreadPoolExecutor = field(repr=False)
+    batch_size: int = 16
 
     @property
     def embeds(self) -> bool:
@@ -97,7 +98,7 @@ class ServedModel:
 
     def encode(self, texts: list[str]) -> Any:
         """(n, d) float32 raw sentence vectors (the batcher normalizes and truncates per request)."""
-        return self.model.encode(texts)
+        return self.model.encode(texts, batch_size=self.batch_size)
 
 
 def model_name(spec: str) -> str:
@@ -106,7 +107,7 @@ def model_name(spec: str) -> str:
     return path.stem if path.is_file() else path.name if path.is_dir() else spec
 
 
-def serve_model(name: str, model: Any, source: str = "") -> ServedModel:
+def serve_model(name: str, model: Any, source: str = "", batch_size: int = 16) -> ServedModel:
     """Wrap a loaded model for the server.
 
     Raises:
@@ -114,7 +115,7 @@ def serve_model(name: str, model: Any, source: str = "") -> ServedModel:
     """
     counter, limit, inline = token_counter(model)
     entry = ServedModel(name, model, source or name, counter, limit, inline,
-                        ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"model-{name}"))
+                        ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"model-{name}"), batch_size)
     if not entry.capabilities:
         entry.executor.shutdown()
         raise EmbedlabError(f"{source or name}: a {type(model).__name__} has nothing to serve (the server serves "
@@ -122,8 +123,8 @@ def serve_model(name: str, model: Any, source: str = "") -> ServedModel:
     return entry
 
 
-def load_served(models: dict[str, str], device: str | None = None) -> dict[str, ServedModel]:
+def load_served(models: dict[str, str], device: str | None = None, batch_size: int = 16) -> dict[str, ServedModel]:
     """Load each model with ``embedlab.load`` and wrap it."""
     from embedlab.loading import load
 
-    return {name: serve_model(name, load(spec, device=device), spec) for name, spec in models.items()}
+    return {name: serve_model(name, load(spec, device=device), spec, batch_size) for name, spec in models.items()}

