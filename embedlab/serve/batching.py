@@ -18,6 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+# What an encode call gives: (n, d) vectors, and each text's token count when the model counts them
+# as it encodes (the static model tokenizes once for both), else None.
+Encoded = tuple[np.ndarray, list[int] | None]
+
 
 class QueueFull(Exception):
     """The model's queue holds ``max_queue`` requests; the caller should answer 503."""
@@ -27,19 +31,19 @@ class QueueFull(Exception):
 class _Job:
     texts: list[str]
     tokens: int
-    future: asyncio.Future[np.ndarray] = field(repr=False)
+    future: asyncio.Future[Encoded] = field(repr=False)
 
 
 class DynamicBatcher:
-    """Merges concurrent ``submit`` calls into batched ``encode(texts) -> (n, d)`` calls on ``executor``.
+    """Merges concurrent ``submit`` calls into batched ``encode(texts) -> Encoded`` calls on ``executor``.
 
     Args:
-        encode: texts -> (n, d) float32, run on ``executor`` (one thread per model: torch and the
+        encode: texts -> ((n, d) float32, token counts or None), run on ``executor`` (one thread per model: torch and the
             tokenizers are not shared across threads).
         on_batch: called with (inputs, tokens) of each batch run (metrics).
     """
 
-    def __init__(self, encode: Callable[[list[str]], np.ndarray], executor: Executor, *, max_batch_tokens: int,
+    def __init__(self, encode: Callable[[list[str]], Encoded], executor: Executor, *, max_batch_tokens: int,
                  max_queue: int, on_batch: Callable[[int, int], None] | None = None) -> None:
         self._encode = encode
         self._executor = executor
@@ -69,8 +73,8 @@ class DynamicBatcher:
         while self._queue:
             self._queue.popleft().future.cancel()
 
-    def enqueue(self, texts: list[str], tokens: int) -> asyncio.Future[np.ndarray]:
-        """A future of the (len(texts), d) vectors of ``texts``; cancelling it drops the request from
+    def enqueue(self, texts: list[str], tokens: int) -> asyncio.Future[Encoded]:
+        """A future of the vectors (and token counts) of ``texts``; cancelling it drops the request from
         the queue (if its batch has not started).
 
         Raises:
@@ -84,8 +88,8 @@ class DynamicBatcher:
         self._wake.set()
         return job.future
 
-    async def submit(self, texts: list[str], tokens: int) -> np.ndarray:
-        """``await enqueue(...)``: the vectors of ``texts``."""
+    async def submit(self, texts: list[str], tokens: int) -> Encoded:
+        """``await enqueue(...)``: the vectors (and token counts) of ``texts``."""
         return await self.enqueue(texts, tokens)
 
     def _next_batch(self) -> list[_Job]:
@@ -113,17 +117,17 @@ class DynamicBatcher:
                 continue
             texts = [t for job in batch for t in job.texts]
             try:
-                vectors = await loop.run_in_executor(self._executor, self._encode, texts)
+                vectors, counts = await loop.run_in_executor(self._executor, self._encode, texts)
             except Exception as exc:  # noqa: BLE001 - the error goes to the batch's requests, not the loop
                 await self._one_by_one(batch, exc)
                 continue
             if self._on_batch is not None:
-                self._on_batch(len(texts), sum(job.tokens for job in batch))
+                self._on_batch(len(texts), sum(counts) if counts is not None else sum(job.tokens for job in batch))
             start = 0
             for job in batch:
                 end = start + len(job.texts)
                 if not job.future.done():
-                    job.future.set_result(vectors[start:end])
+                    job.future.set_result((vectors[start:end], None if counts is None else counts[start:end]))
                 start = end
 
     async def _one_by_one(self, batch: list[_Job], exc: Exception) -> None:

@@ -52,11 +52,11 @@ async def openai_embeddings(server: Server, body: bytes, conn: Conn) -> Response
     entry = server.model(conn, request.model, "embeddings")
     texts = server.texts(request.input, "input")
     dimensions = server.dimensions(entry, request.dimensions)
-    counts = await server.count_tokens(entry, texts)
     try:
-        vectors = finish(await server.embed(conn, entry, texts, counts), dimensions, normalize=True)
+        vectors, counts = await server.embed(conn, entry, texts, await server.count_tokens(entry, texts))
     except ClientGone:
         return Response(status_code=499)
+    vectors = finish(vectors, dimensions, normalize=True)
     if request.encoding_format == "base64":
         items: list[Any] = [base64.b64encode(row.tobytes()).decode("ascii") for row in vectors]
     else:
@@ -82,13 +82,13 @@ async def tei_embed(server: Server, body: bytes, conn: Conn) -> Response:
                        param="truncation_direction")
     counts = await server.count_tokens(entry, texts)
     limit = entry.max_tokens
-    if limit is not None and not request.truncate:
+    if limit is not None and counts is not None and not request.truncate:
         long = next((i for i, c in enumerate(counts) if c > limit), None)
         if long is not None:
             raise ApiError(413, f"input {long} has {counts[long]} tokens; {entry.name!r} reads at most {limit}: "
                                 "send truncate=true or a shorter input", param="inputs")
     try:
-        vectors = finish(await server.embed(conn, entry, texts, counts), dimensions, request.normalize)
+        vectors, _ = await server.embed(conn, entry, texts, counts)
     except ClientGone:
         return Response(status_code=499)
-    return json_response(vectors)
+    return json_response(finish(vectors, dimensions, request.normalize))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from embedlab.errors import EmbedlabError
+from embedlab.serve.batching import Encoded
 
 _WORDS = re.compile(r"\w+|[^\w\s]")
 
@@ -96,9 +97,20 @@ class ServedModel:
     def dimensions(self) -> int | None:
         return int(self.model.get_sentence_embedding_dimension()) if self.embeds else None
 
-    def encode(self, texts: list[str]) -> Any:
-        """(n, d) float32 raw sentence vectors (the batcher normalizes and truncates per request)."""
-        return self.model.encode(texts, batch_size=self.batch_size)
+    @property
+    def counts_in_encode(self) -> bool:
+        """The static model counts tokens as it encodes (tokenizing once for both, which is most of its work)."""
+        from embedlab.static.embeddings import StaticEmbeddings
+
+        return isinstance(self.model, StaticEmbeddings)
+
+    def encode(self, texts: list[str]) -> Encoded:
+        """(n, d) float32 raw sentence vectors (normalized and truncated per request later), and the
+        token counts where ``counts_in_encode``."""
+        if self.counts_in_encode:
+            tokens = [self.model.tokenize(t) for t in texts]
+            return self.model.embed_tokens(tokens), [len(t) for t in tokens]
+        return self.model.encode(texts, batch_size=self.batch_size), None
 
 
 def model_name(spec: str) -> str:

@@ -88,15 +88,21 @@ class Server:
         return texts
 
     # --- running on a model ------------------------------------------------------------------------
-    async def count_tokens(self, entry: ServedModel, texts: list[str]) -> list[int]:
+    async def count_tokens(self, entry: ServedModel, texts: list[str]) -> list[int] | None:
+        """Each text's tokens, or None for a model that counts them as it encodes."""
+        if entry.counts_in_encode:
+            return None
         if entry.count_inline and sum(len(t) for t in texts) <= INLINE_COUNT_CHARS:
             return entry.count_tokens(texts)
         return await self.on_model(entry, lambda: entry.count_tokens(texts))
 
-    async def embed(self, conn: Conn, entry: ServedModel, texts: list[str], counts: list[int]) -> np.ndarray:
-        """(n, d) raw vectors of ``texts`` through the model's batcher; dropped if the client goes."""
+    async def embed(self, conn: Conn, entry: ServedModel, texts: list[str],
+                    counts: list[int] | None) -> tuple[np.ndarray, list[int]]:
+        """(n, d) raw vectors of ``texts`` through the model's batcher, and their token counts; dropped
+        if the client goes. Without counts, the batch budget takes 4 characters for a token."""
+        budget = sum(counts) if counts is not None else sum(len(t) for t in texts) // 4 + len(texts)
         try:
-            job = self.batchers[entry.name].enqueue(texts, sum(counts))
+            job = self.batchers[entry.name].enqueue(texts, budget)
         except QueueFull:
             raise self._busy(entry) from None
         # Watching for a disconnect costs a task per request, so only requests still waiting after
@@ -117,7 +123,8 @@ class Server:
 
         timer = loop.call_later(WATCH_AFTER_S, watch)
         try:
-            return await job
+            vectors, counted = await job
+            return vectors, counted if counted is not None else counts or []
         except asyncio.CancelledError:
             if not gone:
                 raise

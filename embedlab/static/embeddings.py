@@ -225,16 +225,21 @@ class StaticEmbeddings(SentenceEncoder):
         del batch_size, show_progress_bar
         if options:
             raise TypeError(f"StaticEmbeddings.encode got unknown options {sorted(options)} (it takes pooling, sif_a)")
+        return self.embed_tokens([self.tokenize(s) for s in sentences], pooling=pooling, sif_a=sif_a)
+
+    def embed_tokens(self, token_lists: Sequence[Sequence[str]], *, pooling: Pooling = "mean",
+                     sif_a: float = 1e-3) -> np.ndarray:
+        """``embed`` of sentences already cut by ``tokenize`` (the server counts their tokens too)."""
         import torch
         import torch.nn.functional as F
 
         weights = self.word_weights(pooling, sif_a)
         ids: list[int] = []
-        offsets = np.zeros(len(sentences), dtype=np.int64)
+        offsets = np.zeros(len(token_lists), dtype=np.int64)
         lookup = self._lookup()
-        for row, sentence in enumerate(sentences):
+        for row, tokens in enumerate(token_lists):
             offsets[row] = len(ids)
-            ids.extend(lookup.rows(self.tokenize(sentence)))
+            ids.extend(lookup.rows(tokens))
         index = torch.as_tensor(np.asarray(ids, dtype=np.int64))
         bags = torch.from_numpy(offsets)
         table = torch.from_numpy(weights)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import pytest
@@ -20,13 +21,13 @@ class Recorder:
         self.batches: list[list[str]] = []
         self.gate = threading.Event()
 
-    def __call__(self, texts: list[str]) -> np.ndarray:
+    def __call__(self, texts: list[str]) -> tuple[np.ndarray, None]:
         if not self.batches:
             self.gate.wait(10)
         self.batches.append(list(texts))
         if "boom" in texts:
             raise ValueError("bad input")
-        return np.array([[len(t)] for t in texts], dtype=np.float32)
+        return np.array([[len(t)] for t in texts], dtype=np.float32), None
 
 
 def run(coro_fn):  # type: ignore[no-untyped-def]
@@ -49,7 +50,7 @@ def test_waiting_requests_merge_oldest_first_under_the_token_budget() -> None:
     out = run(main)
     # budget 10: 4 + 4 fit, the third 4 does not; then 4 + 1.
     assert rec.batches == [["a"], ["bb", "ccc"], ["dddd", "e"]]
-    assert [float(v[0, 0]) for v in out] == [1, 2, 3, 4, 1]
+    assert [float(v[0][0, 0]) for v in out] == [1, 2, 3, 4, 1]
 
 
 def test_a_request_bigger_than_the_budget_runs_alone() -> None:
@@ -58,8 +59,9 @@ def test_a_request_bigger_than_the_budget_runs_alone() -> None:
 
     async def main() -> np.ndarray:
         batcher = DynamicBatcher(rec, ThreadPoolExecutor(1), max_batch_tokens=2, max_queue=10)
-        out = await batcher.submit(["x" * 50, "y"], 50)
+        out, counts = await batcher.submit(["x" * 50, "y"], 50)
         await batcher.stop()
+        assert counts is None
         return out
 
     np.testing.assert_array_equal(run(main), [[50], [1]])
@@ -80,7 +82,7 @@ def test_a_full_queue_refuses_and_a_cancelled_request_is_never_encoded() -> None
         gone.cancel()
         rec.gate.set()
         await first
-        assert float((await kept)[0, 0]) == 4
+        assert float((await kept)[0][0, 0]) == 4
         await batcher.stop()
 
     run(main)
@@ -90,7 +92,7 @@ def test_a_full_queue_refuses_and_a_cancelled_request_is_never_encoded() -> None
 def test_one_failing_request_fails_alone() -> None:
     rec = Recorder()
 
-    async def main() -> tuple[BaseException | np.ndarray, ...]:
+    async def main() -> tuple[Any, ...]:
         batcher = DynamicBatcher(rec, ThreadPoolExecutor(1), max_batch_tokens=100, max_queue=10)
         first = batcher.enqueue(["a"], 1)
         await asyncio.sleep(0.05)
@@ -102,6 +104,6 @@ def test_one_failing_request_fails_alone() -> None:
 
     out = run(main)
     assert isinstance(out[2], ValueError)
-    assert [float(v[0, 0]) for v in (out[0], out[1], out[3])] == [1, 2, 4]  # type: ignore[index]
+    assert [float(v[0][0, 0]) for v in (out[0], out[1], out[3])] == [1, 2, 4]  # type: ignore[index]
     # The merged batch failed, then each request ran on its own.
     assert rec.batches == [["a"], ["ok", "boom", "fine"], ["ok"], ["boom"], ["fine"]]
