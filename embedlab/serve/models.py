@@ -50,6 +50,17 @@ def token_counter(model: Any) -> tuple[Callable[[Sequence[str]], list[int]], int
     return (lambda texts: [len(_WORDS.findall(t)) for t in texts]), None, True
 
 
+def capabilities(model: Any) -> list[str]:
+    from embedlab.autoencoder.model import SentenceAutoencoder
+    from embedlab.blocks.sentence_encoder import SentenceEncoder
+    from embedlab.lm.model import LanguageModel
+    from embedlab.static.embeddings import StaticEmbeddings
+
+    kinds = (("embeddings", SentenceEncoder), ("similar", StaticEmbeddings), ("decode", SentenceAutoencoder),
+             ("generate", LanguageModel))
+    return [name for name, cls in kinds if isinstance(model, cls)]
+
+
 @dataclass
 class ServedModel:
     """One loaded model behind the server, under the name requests use."""
@@ -63,35 +74,14 @@ class ServedModel:
     executor: ThreadPoolExecutor = field(repr=False)
     batch_size: int = 16
 
+    capabilities: list[str] = field(init=False)  # what the model does, by the route families that serve it
+
+    def __post_init__(self) -> None:
+        self.capabilities = capabilities(self.model)
+
     @property
     def embeds(self) -> bool:
-        from embedlab.blocks.sentence_encoder import SentenceEncoder
-
-        return isinstance(self.model, SentenceEncoder)
-
-    @property
-    def has_words(self) -> bool:
-        from embedlab.static.embeddings import StaticEmbeddings
-
-        return isinstance(self.model, StaticEmbeddings)
-
-    @property
-    def decodes(self) -> bool:
-        from embedlab.autoencoder.model import SentenceAutoencoder
-
-        return isinstance(self.model, SentenceAutoencoder)
-
-    @property
-    def generates(self) -> bool:
-        from embedlab.lm.model import LanguageModel
-
-        return isinstance(self.model, LanguageModel)
-
-    @property
-    def capabilities(self) -> list[str]:
-        flags = (("embeddings", self.embeds), ("similar", self.has_words), ("decode", self.decodes),
-                 ("generate", self.generates))
-        return [name for name, on in flags if on]
+        return "embeddings" in self.capabilities
 
     @property
     def dimensions(self) -> int | None:
@@ -100,9 +90,7 @@ class ServedModel:
     @property
     def counts_in_encode(self) -> bool:
         """The static model counts tokens as it encodes (tokenizing once for both, which is most of its work)."""
-        from embedlab.static.embeddings import StaticEmbeddings
-
-        return isinstance(self.model, StaticEmbeddings)
+        return "similar" in self.capabilities
 
     def encode(self, texts: list[str]) -> Encoded:
         """(n, d) float32 raw sentence vectors (normalized and truncated per request later), and the
