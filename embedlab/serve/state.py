@@ -113,7 +113,7 @@ class Server:
 
         def on_disconnect(watcher: asyncio.Task[None]) -> None:
             nonlocal gone
-            if not watcher.cancelled() and not job.done():
+            if not watcher.cancelled() and watcher.exception() is None and not job.done():
                 gone = True
                 job.cancel()
 
