@@ -240,7 +240,7 @@ def stage_autoencoder(ctx: DemoContext) -> Section:
     vectors = load_vectors(ctx.run_dir / "x2static")
     longest = DEMO_AUTOENCODER["max_length"]
     # epochs only as a cap: one epoch of short sentences is about 1,100 steps, so max_steps decides
-    config = preset("cpu", **DEMO_AUTOENCODER, epochs=1 if quick else 100, max_steps=30 if quick else ctx.config.autoencoder_steps,
+    config = preset("cpu", **DEMO_AUTOENCODER, epochs=100, max_steps=30 if quick else ctx.config.autoencoder_steps,
                     eval_every=15 if quick else 1000, eval_sentences=100 if quick else 300,
                     max_sentences=2_000 if quick else None, **({"hidden": 32, "sentence_dim": 32} if quick else {}))
     model, report = train_autoencoder(config, vectors, ctx.config.corpus, ctx.run_dir / "autoencoder",

@@ -7,7 +7,6 @@ Evaluators depend only on these protocols, so they score anyone's embeddings: em
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from functools import cached_property
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from embedlab.errors import EmbedlabError
 from embedlab.train.settings_check import check_values
@@ -236,10 +236,9 @@ def encode_sentences(
 ) -> np.ndarray:
     """Embed sentences, each distinct sentence exactly once, ``batch_size`` sentences per ``encode`` call.
 
-    When INFO logging is on and ``encode`` takes ``show_progress_bar`` (sentence-transformers, model2vec,
-    ``StaticEmbeddings``), the encoder gets every distinct sentence in one call with
-    ``show_progress_bar=True`` and batches them itself, so one progress bar covers the whole set
-    (unless ``encode_kwargs`` sets ``show_progress_bar``).
+    The calls are the same whatever the log level, so a score never depends on it (an encoder's
+    vectors can differ in the last bits with the batch a sentence is in, enough to swap near-tied
+    ranks). When INFO logging is on, one progress bar counts the sentences over all the calls.
 
     Args:
         encoder: anything with ``encode(list[str]) -> (n, d)`` (numpy or torch on CPU).
@@ -262,23 +261,22 @@ def encode_sentences(
     check_values(batch_size=batch_size)
     unique = list(dict.fromkeys(sentences))
     kwargs = dict(encode_kwargs or {})
-    step = batch_size
-    progress = logger.isEnabledFor(logging.INFO) and "show_progress_bar" not in kwargs
-    if progress and _takes(encoder, "show_progress_bar"):
-        kwargs["show_progress_bar"] = True
-        step = max(1, len(unique))  # one call: the encoder's own bar covers every sentence
     parts = []
-    for start in range(0, len(unique), step):
-        batch = unique[start : start + step]
-        out = encoder.encode(batch, **kwargs)
-        if hasattr(out, "detach"):  # a torch tensor
-            out = out.detach().cpu().numpy()
-        out = np.asarray(out, dtype=np.float32)
-        if out.ndim != 2 or out.shape[0] != len(batch):
-            raise EmbedlabError(
-                f"{type(encoder).__name__}.encode returned shape {out.shape} for {len(batch)} sentences; expected (n, d)"
-            )
-        parts.append(out)
+    with tqdm(total=len(unique), desc="encoding", unit=" sentences", leave=False,
+              disable=not logger.isEnabledFor(logging.INFO)) as bar:
+        for start in range(0, len(unique), batch_size):
+            batch = unique[start : start + batch_size]
+            out = encoder.encode(batch, **kwargs)
+            if hasattr(out, "detach"):  # a torch tensor
+                out = out.detach().cpu().numpy()
+            out = np.asarray(out, dtype=np.float32)
+            if out.ndim != 2 or out.shape[0] != len(batch):
+                raise EmbedlabError(
+                    f"{type(encoder).__name__}.encode returned shape {out.shape} for {len(batch)} sentences; "
+                    "expected (n, d)"
+                )
+            parts.append(out)
+            bar.update(len(batch))
     table = np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
     bad = ~np.isfinite(table).all(axis=1)
     if bad.any():
@@ -290,9 +288,3 @@ def encode_sentences(
     return table[[position[s] for s in sentences]]
 
 
-def _takes(encoder: SentenceEncoder, keyword: str) -> bool:
-    """Whether ``encoder.encode`` names ``keyword`` among its parameters."""
-    try:
-        return keyword in inspect.signature(encoder.encode).parameters
-    except (TypeError, ValueError):  # no signature (a builtin or C extension)
-        return False

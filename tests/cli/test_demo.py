@@ -40,11 +40,15 @@ def test_quick_demo_writes_a_report_with_correct_numbers(tmp_path: Path) -> None
     assert [s.title for s in sections][-1] == "Timings"
     # The contrastive stage: its rows reproduce from the files it wrote.
     import embedlab
-    from embedlab.evaluation.sts import evaluate_sts
+    from embedlab.evaluation.sts import evaluate_sts, evaluate_sts_sets
 
     rows = {r["encoder"]: r for r in results["contrastive"]}
     kv = embedlab.load(tmp_path / "run" / "x2static")
     assert rows["mean of the X2Static vectors"]["sts14-onwn"] == pytest.approx(evaluate_sts(kv, "sts14-onwn").spearman)
+    # Scored as the stage scores it: the three sets' sentences encoded together. Alone, headlines'
+    # sentences fall into other length-sorted batches, whose last bits can swap near-tied ranks of
+    # this barely trained encoder (about 0.01 of Spearman x100).
     simcse = embedlab.load(tmp_path / "run" / "simcse")
-    assert rows["biGRU after SimCSE"]["sts14-headlines"] == pytest.approx(evaluate_sts(simcse, "sts14-headlines").spearman)
+    again = evaluate_sts_sets(simcse, ["sts12", "sts14-onwn", "sts14-headlines"])[2].spearman
+    assert rows["biGRU after SimCSE"]["sts14-headlines"] == pytest.approx(again)
     assert rows["biGRU after DiffCSE"]["steps"] == 6 and (tmp_path / "run" / "contrastive.png").is_file()
