@@ -52,6 +52,8 @@ def register(sub: Any) -> None:
                    help=f"bytes per request body (default {d.max_body_bytes})")
     p.add_argument("--max-queue", type=int, default=d.max_queue, metavar="N",
                    help=f"requests waiting per model before 503 + Retry-After (default {d.max_queue})")
+    p.add_argument("--max-generate-tokens", type=int, default=d.max_generate_tokens, metavar="N",
+                   help=f"the largest max_tokens a /v1/generate request may ask for (default {d.max_generate_tokens})")
     p.add_argument("--workers", type=int, default=d.workers, metavar="N",
                    help="server processes, each with its own copy of the models (default 1)")
     p.add_argument("--graceful-timeout", type=float, default=d.graceful_timeout_s, metavar="S",
@@ -87,6 +89,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                              max_batch_tokens=args.max_batch_tokens, encode_batch_size=args.encode_batch_size,
                              max_inputs=args.max_inputs,
                              max_input_chars=args.max_input_chars, max_body_bytes=args.max_body_bytes,
-                             max_queue=args.max_queue, workers=args.workers, graceful_timeout_s=args.graceful_timeout)
+                             max_queue=args.max_queue, max_generate_tokens=args.max_generate_tokens,
+                             workers=args.workers, graceful_timeout_s=args.graceful_timeout)
     serve(settings, access_log=args.access_log)
     return 0

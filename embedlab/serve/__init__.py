@@ -10,8 +10,8 @@ Concurrent embedding requests are merged into one ``encode`` call under a token 
 (``batching.DynamicBatcher``), which runs off the event loop on the model's own thread.
 
 Example:
-    >>> from embedlab.serve import ServeSettings, create_app       # doctest: +SKIP
-    >>> app = create_app({"static": embedlab.load("googlenews-13k")}, ServeSettings())
+    >>> from embedlab.serve import ServeSettings, create_app                      # doctest: +SKIP
+    >>> app = create_app(ServeSettings(models={"static": "googlenews-13k"}))      # an ASGI app for uvicorn
 """
 
 from embedlab.serve.app import create_app

@@ -6,6 +6,7 @@ routes never let a model's exception or a stack trace reach the client.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import gc
 import logging
@@ -59,8 +60,9 @@ def create_app(settings: ServeSettings, served: dict[str, ServedModel] | None = 
         # uvicorn calls this after in-flight requests have finished (graceful shutdown).
         for batcher in server.batchers.values():
             await batcher.stop()
-        for entry in server.served.values():
-            entry.executor.shutdown(wait=True)
+        loop = asyncio.get_running_loop()
+        for entry in server.served.values():  # off the loop: a long generation must not freeze it
+            await loop.run_in_executor(None, partial(entry.executor.shutdown, wait=True))
 
     app = FastAPI(title="embedlab", version=__version__, lifespan=lifespan,
                   description="Embeddings (OpenAI and TEI protocols), word neighbours, decoding and generation.")
@@ -81,7 +83,9 @@ def create_app(settings: ServeSettings, served: dict[str, ServedModel] | None = 
     async def http_error(request: Request, exc: HTTPException) -> Response:
         message = {404: f"no route {request.url.path}; see /docs for the routes",
                    405: f"{request.method} is not allowed on {request.url.path}"}.get(exc.status_code, str(exc.detail))
-        return error_response(request.url.path, ApiError(exc.status_code, message, headers=dict(exc.headers or {})))
+        code = "request_too_large" if exc.status_code == 413 else None
+        return error_response(request.url.path, ApiError(exc.status_code, message, code=code,
+                                                         headers=dict(exc.headers or {})))
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
@@ -114,7 +118,9 @@ def create_app(settings: ServeSettings, served: dict[str, ServedModel] | None = 
         return json_response({
             "model_id": entry.name, "model_sha": None, "model_dtype": "float32",
             "model_type": {"embedding": {"pooling": "mean"}} if entry.embeds else {"generation": {}},
-            "max_concurrent_requests": server.settings.max_queue, "max_input_length": entry.max_tokens,
+            "max_concurrent_requests": server.settings.max_queue,
+            # TEI's field is a number: a model with no token limit is bounded by the characters per input.
+            "max_input_length": entry.max_tokens or server.settings.max_input_chars,
             "max_batch_tokens": server.settings.max_batch_tokens, "max_batch_requests": None,
             "max_client_batch_size": server.settings.max_inputs, "auto_truncate": False,
             "tokenization_workers": 1, "version": __version__, "models": list(server.served),
@@ -126,8 +132,9 @@ def create_app(settings: ServeSettings, served: dict[str, ServedModel] | None = 
 
     @app.get("/metrics")
     async def metrics() -> Response:
-        for name, batcher in server.batchers.items():
-            server.metrics.queue_depth.labels(name).set(batcher.depth + server.pending[name])
+        for name in server.served:
+            waiting = server.batchers[name].depth if name in server.batchers else 0
+            server.metrics.queue_depth.labels(name).set(waiting + server.pending[name])
         return Response(generate_latest(server.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     # --- beyond the peers --------------------------------------------------------------------------
@@ -184,15 +191,18 @@ def create_app(settings: ServeSettings, served: dict[str, ServedModel] | None = 
             except EmbedlabError as exc:
                 raise ApiError(400, str(exc), param=name, code="invalid_value") from None
 
-        def run() -> list[int]:
-            return lm.generate_ids(body.prompt, max_tokens=body.max_tokens, temperature=body.temperature,
-                                   top_k=body.top_k, top_p=body.top_p, seed=body.seed, stop_at_eos=body.stop_at_eos)
+        def run() -> tuple[str, int, int]:  # all of it on the model's thread, tokenizer included
+            ids = lm.generate_ids(body.prompt, max_tokens=body.max_tokens, temperature=body.temperature,
+                                  top_k=body.top_k, top_p=body.top_p, seed=body.seed, stop_at_eos=body.stop_at_eos)
+            return lm.tokenizer.decode(ids), entry.count_tokens([body.prompt])[0], len(ids)
 
-        ids = await server.on_model(entry, run)
-        prompt_tokens = entry.count_tokens([body.prompt])[0]
-        return json_response({"object": "text_completion", "model": entry.name, "text": lm.tokenizer.decode(ids),
-                              "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(ids),
-                                        "total_tokens": prompt_tokens + len(ids)}})
+        try:
+            text, prompt_tokens, completion = await server.on_model(entry, run)
+        except (EmbedlabError, ValueError) as exc:  # what the library refuses about these settings
+            raise ApiError(400, str(exc), code="invalid_value") from None
+        return json_response({"object": "text_completion", "model": entry.name, "text": text,
+                              "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion,
+                                        "total_tokens": prompt_tokens + completion}})
 
     hot = {"/v1/embeddings": partial(openai_embeddings, server), "/embed": partial(tei_embed, server)}
     app.add_middleware(Front, api_key=settings.api_key, max_body_bytes=settings.max_body_bytes,
@@ -214,9 +224,14 @@ def _vectors(given: list[list[float]] | list[str], dim: int) -> np.ndarray:
     """Float lists or base64 little-endian float32 strings -> (n, dim) finite float32."""
     if isinstance(given[0], str):
         try:
-            rows = [np.frombuffer(base64.b64decode(s, validate=True), dtype="<f4") for s in given]
+            raw = [base64.b64decode(s, validate=True) for s in given]
         except ValueError:
             raise ApiError(400, "'vectors' holds a string that is not base64", param="vectors") from None
+        bad = next((i for i, r in enumerate(raw) if len(r) % 4), None)
+        if bad is not None:
+            raise ApiError(400, f"vector {bad} is {len(raw[bad])} bytes, not a whole number of float32 values",
+                           param="vectors")
+        rows = [np.frombuffer(r, dtype="<f4") for r in raw]
     else:
         rows = [np.asarray(v, dtype=np.float32) for v in given]
     bad = next((i for i, r in enumerate(rows) if r.shape != (dim,)), None)

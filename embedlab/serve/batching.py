@@ -53,6 +53,7 @@ class DynamicBatcher:
         self._queue: deque[_Job] = deque()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._running: list[_Job] = []
 
     @property
     def depth(self) -> int:
@@ -60,11 +61,14 @@ class DynamicBatcher:
         return len(self._queue)
 
     def start(self) -> None:
-        if self._task is None:
+        if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
-        """Stop after the batch in progress; requests still queued are cancelled."""
+        """Stop now: the requests in the batch being encoded and those still queued are cancelled
+        (the server calls this after its requests in flight have finished)."""
+        for job in self._running:
+            job.future.cancel()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -81,7 +85,10 @@ class DynamicBatcher:
             QueueFull: ``max_queue`` requests are already waiting.
         """
         if len(self._queue) >= self.max_queue:
-            raise QueueFull
+            # Requests whose clients left still sit in the queue until a batch skips them.
+            self._queue = deque(job for job in self._queue if not job.future.done())
+            if len(self._queue) >= self.max_queue:
+                raise QueueFull
         self.start()
         job = _Job(texts, tokens, asyncio.get_running_loop().create_future())
         self._queue.append(job)
@@ -116,6 +123,7 @@ class DynamicBatcher:
             if not batch:
                 continue
             texts = [t for job in batch for t in job.texts]
+            self._running = batch
             try:
                 vectors, counts = await loop.run_in_executor(self._executor, self._encode, texts)
             except Exception as exc:  # noqa: BLE001 - the error goes to the batch's requests, not the loop

@@ -18,7 +18,8 @@ from starlette.responses import Response
 
 log = logging.getLogger("embedlab.serve")
 
-# OpenAI's error types by status; TEI's error_type by status (text-embeddings-inference's router).
+# OpenAI's error types by status; TEI's error_type names by status. A full queue is 503 on both
+# protocols (TEI itself answers 429 there), with Retry-After.
 _OPENAI_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 404: "invalid_request_error",
                  405: "invalid_request_error", 413: "invalid_request_error", 422: "invalid_request_error",
                  503: "server_error", 500: "server_error"}

@@ -27,8 +27,7 @@ class Metrics:
                                       ["model"], buckets=SIZE_BUCKETS + (16384, 32768, 65536), registry=self.registry)
         self.queue_depth = Gauge("embedlab_queue_depth", "Requests waiting for the model", ["model"],
                                  registry=self.registry)
-        self.tokens = Counter("embedlab_input_tokens", "Input tokens embedded", ["model"], registry=self.registry)
-        self.dropped = Counter("embedlab_dropped_requests", "Queued requests dropped because the client went away",
+        self.dropped = Counter("embedlab_dropped_requests", "Requests whose client went away while they waited (dropped unencoded if still queued)",
                                ["model"], registry=self.registry)
 
     def observe(self, route: str, model: str, status: int, seconds: float) -> None:

@@ -55,8 +55,8 @@ class GenerateRequest(BaseModel):
     model: str | None = None
     prompt: str = ""
     max_tokens: int = 50
-    temperature: float = 1.0
+    temperature: float = Field(1.0, allow_inf_nan=False)
     top_k: int = 0
-    top_p: float = 1.0
-    seed: int | None = None
+    top_p: float = Field(1.0, allow_inf_nan=False)
+    seed: int | None = Field(None, ge=0, le=2**63 - 1)
     stop_at_eos: bool = False

@@ -79,14 +79,18 @@ def test_a_full_queue_refuses_and_a_cancelled_request_is_never_encoded() -> None
         with pytest.raises(QueueFull):
             batcher.enqueue(["refused"], 1)
         assert batcher.depth == 2
-        gone.cancel()
+        gone.cancel()  # its client left: its place in the queue is free again
+        late = batcher.enqueue(["late"], 1)
+        with pytest.raises(QueueFull):
+            batcher.enqueue(["refused"], 1)
         rec.gate.set()
+        assert float((await late)[0][0, 0]) == 4
         await first
         assert float((await kept)[0][0, 0]) == 4
         await batcher.stop()
 
     run(main)
-    assert rec.batches == [["running"], ["kept"]]
+    assert rec.batches == [["running"], ["kept", "late"]]
 
 
 def test_one_failing_request_fails_alone() -> None:
