@@ -27,6 +27,19 @@ examples:
   curl localhost:8000/v1/embeddings -H 'content-type: application/json' -d '{"input": "a cat", "model": "minilm"}'"""
 
 
+# ServeSettings' whole-number fields -> what their option sets.
+COUNTS = {
+    "max_batch_tokens": "token budget of one merged encode call",
+    "encode_batch_size": "sentences per forward pass within a merged batch",
+    "max_inputs": "inputs per request",
+    "max_input_chars": "characters per input",
+    "max_body_bytes": "bytes per request body",
+    "max_queue": "requests waiting per model before 503 + Retry-After",
+    "max_generate_tokens": "the largest max_tokens a /v1/generate request may ask for",
+    "workers": "server processes, each with its own copy of the models",
+}
+
+
 def register(sub: Any) -> None:
     from embedlab.serve.settings import ServeSettings
 
@@ -40,22 +53,9 @@ def register(sub: Any) -> None:
     p.add_argument("--port", type=int, default=d.port, help=f"port (default {d.port})")
     p.add_argument("--api-key", default=None, metavar="KEY",
                    help="require 'Authorization: Bearer KEY' (default: $EMBEDLAB_API_KEY, else no key)")
-    p.add_argument("--max-batch-tokens", type=int, default=d.max_batch_tokens, metavar="N",
-                   help=f"token budget of one merged encode call (default {d.max_batch_tokens})")
-    p.add_argument("--encode-batch-size", type=int, default=d.encode_batch_size, metavar="N",
-                   help=f"sentences per forward pass within a merged batch (default {d.encode_batch_size})")
-    p.add_argument("--max-inputs", type=int, default=d.max_inputs, metavar="N",
-                   help=f"inputs per request (default {d.max_inputs})")
-    p.add_argument("--max-input-chars", type=int, default=d.max_input_chars, metavar="N",
-                   help=f"characters per input (default {d.max_input_chars})")
-    p.add_argument("--max-body-bytes", type=int, default=d.max_body_bytes, metavar="N",
-                   help=f"bytes per request body (default {d.max_body_bytes})")
-    p.add_argument("--max-queue", type=int, default=d.max_queue, metavar="N",
-                   help=f"requests waiting per model before 503 + Retry-After (default {d.max_queue})")
-    p.add_argument("--max-generate-tokens", type=int, default=d.max_generate_tokens, metavar="N",
-                   help=f"the largest max_tokens a /v1/generate request may ask for (default {d.max_generate_tokens})")
-    p.add_argument("--workers", type=int, default=d.workers, metavar="N",
-                   help="server processes, each with its own copy of the models (default 1)")
+    for field, what in COUNTS.items():  # one option per ServeSettings field, named after it
+        p.add_argument("--" + field.replace("_", "-"), type=int, default=getattr(d, field), metavar="N",
+                       help=f"{what} (default {getattr(d, field)})")
     p.add_argument("--graceful-timeout", type=float, default=d.graceful_timeout_s, metavar="S",
                    help=f"on shutdown, seconds the requests in flight may take (default {d.graceful_timeout_s:g})")
     p.add_argument("--access-log", action="store_true", help="log every request (off by default: it costs time)")
@@ -86,10 +86,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     api_key = args.api_key if args.api_key is not None else os.environ.get("EMBEDLAB_API_KEY") or None
     settings = ServeSettings(models=models, host=args.host, port=args.port, api_key=api_key,
-                             max_batch_tokens=args.max_batch_tokens, encode_batch_size=args.encode_batch_size,
-                             max_inputs=args.max_inputs,
-                             max_input_chars=args.max_input_chars, max_body_bytes=args.max_body_bytes,
-                             max_queue=args.max_queue, max_generate_tokens=args.max_generate_tokens,
-                             workers=args.workers, graceful_timeout_s=args.graceful_timeout)
+                             graceful_timeout_s=args.graceful_timeout,
+                             **{field: getattr(args, field) for field in COUNTS})
     serve(settings, access_log=args.access_log)
     return 0
